@@ -15,4 +15,7 @@ fa_status fail(fa_status code, const char* fmt, ...)
 // Clears the thread's message at the start of every public entry point.
 void clear_error();
 
+// The thread's current message ("" if none); lets the dispatcher wrap a backend's reason.
+const char* last_error();
+
 }  // namespace fa

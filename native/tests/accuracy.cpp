@@ -1,0 +1,229 @@
+// Forward and backward against the float64 reference over shapes that exercise every path: GQA/MQA,
+// causal with seqlen_q != seqlen_k (including fully masked rows), odd lengths, head_dim 1..256, strided
+// layouts, variable length, each dtype, FP8 forward, and the chunked (dq partial) backward.
+#include "reference.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Case {
+    const char* name;
+    int dtype;
+    int batch, sq, sk, hq, hkv, d;
+    bool causal;
+    bool backward = true;
+    int64_t pad = 0;
+    bool heads_major = false;
+    std::vector<std::pair<int, int>> varlen = {};  // per-sequence (sq, sk); sq/sk are then the maxima
+    bool deterministic = false;
+    float scale = 0.0f;
+};
+
+double tolerance(int dtype) {
+    switch (dtype) {
+    case FA_DTYPE_FLOAT32: return 2e-5;
+    case FA_DTYPE_FLOAT16: return 4e-3;
+    default: return 3e-2;  // bfloat16 (and FP8 inputs, whose output is bfloat16)
+    }
+}
+
+struct Err {
+    double max_abs = 0, max_ref = 0;
+    bool bad = false;  // NaN, or -inf where a finite value is expected (or the reverse)
+    double rel() const { return max_abs / std::max(max_ref, 1e-30); }
+};
+
+void accumulate(Err& e, double got, double want) {
+    if (std::isnan(got) || std::isinf(got) != std::isinf(want)) {
+        e.bad = true;
+        return;
+    }
+    if (std::isinf(want)) return;
+    e.max_abs = std::max(e.max_abs, std::fabs(got - want));
+    e.max_ref = std::max(e.max_ref, std::fabs(want));
+}
+
+Err compare(const Tensor& t, const std::vector<double>& ref) {
+    Err e;
+    for (int64_t b = 0; b < t.batch; ++b)
+        for (int64_t r = 0; r < t.rows; ++r)
+            for (int64_t h = 0; h < t.heads; ++h)
+                for (int64_t d = 0; d < t.dim; ++d)
+                    accumulate(e, t.get(b, r, h, d), ref[static_cast<size_t>(((b * t.rows + r) * t.heads + h) * t.dim + d)]);
+    return e;
+}
+
+struct Run {
+    Tensor q, k, v, out, dout, dq, dk, dv;
+    std::vector<float> lse;
+    std::vector<int32_t> cu_q, cu_k;
+    std::vector<RefSeq> seqs;
+    fa_params p;
+};
+
+Run setup(const Case& c, unsigned seed) {
+    Run r;
+    std::mt19937 rng(seed);
+    const bool varlen = !c.varlen.empty();
+    int64_t batch = c.batch, rows_q = c.sq, rows_k = c.sk;
+    if (varlen) {
+        r.cu_q = {0};
+        r.cu_k = {0};
+        for (auto [a, b] : c.varlen) {
+            r.seqs.push_back(RefSeq{0, r.cu_q.back(), a, 0, r.cu_k.back(), b});
+            r.cu_q.push_back(r.cu_q.back() + a);
+            r.cu_k.push_back(r.cu_k.back() + b);
+        }
+        batch = 1, rows_q = std::max(1, r.cu_q.back()), rows_k = std::max(1, r.cu_k.back());
+    } else {
+        for (int b = 0; b < c.batch; ++b) r.seqs.push_back(RefSeq{b, 0, c.sq, b, 0, c.sk});
+    }
+    const int out_dtype = c.dtype == FA_DTYPE_FLOAT8_E4M3 ? FA_DTYPE_BFLOAT16 : c.dtype;
+    r.q = Tensor::make(c.dtype, batch, rows_q, c.hq, c.d, c.pad, c.heads_major);
+    r.k = Tensor::make(c.dtype, batch, rows_k, c.hkv, c.d, c.pad, c.heads_major);
+    r.v = Tensor::make(c.dtype, batch, rows_k, c.hkv, c.d, 0, c.heads_major);
+    r.out = Tensor::make(out_dtype, batch, rows_q, c.hq, c.d, c.pad, false);
+    r.dout = Tensor::make(out_dtype, batch, rows_q, c.hq, c.d, 0, c.heads_major);
+    r.dq = Tensor::make(out_dtype, batch, rows_q, c.hq, c.d, c.pad, false);
+    r.dk = Tensor::make(out_dtype, batch, rows_k, c.hkv, c.d, 0, c.heads_major);
+    r.dv = Tensor::make(out_dtype, batch, rows_k, c.hkv, c.d, c.pad, false);
+    r.q.fill_random(rng, -1.5, 1.5);
+    r.k.fill_random(rng, -1.5, 1.5);
+    r.v.fill_random(rng, -1, 1);
+    r.dout.fill_random(rng, -1, 1);
+    // Poison the outputs: every element must be written.
+    r.out.fill(777), r.dq.fill(777), r.dk.fill(777), r.dv.fill(777);
+    r.lse.assign(static_cast<size_t>(batch * rows_q * c.hq), 777.0f);
+
+    fa_params_init(&r.p);
+    fa_params& p = r.p;
+    bind_qkv(p, r.q, r.k, r.v, r.out);
+    bind_grads(p, r.dout, r.dq, r.dk, r.dv);
+    p.softmax_lse = r.lse.data();
+    p.batch = c.batch, p.seqlen_q = c.sq, p.seqlen_k = c.sk;
+    p.num_heads_q = c.hq, p.num_heads_kv = c.hkv, p.head_dim = c.d;
+    p.dtype = c.dtype, p.out_dtype = out_dtype;
+    p.causal = c.causal, p.deterministic = c.deterministic;
+    p.softmax_scale = c.scale;
+    if (c.dtype == FA_DTYPE_FLOAT8_E4M3) p.q_descale = 0.5f, p.k_descale = 2.0f, p.v_descale = 1.5f;
+    if (varlen) p.cu_seqlens_q = r.cu_q.data(), p.cu_seqlens_k = r.cu_k.data();
+    return r;
+}
+
+// lse from the library's layout into the reference's ((b * rows + r) * heads + h).
+std::vector<double> lse_as_ref(const Run& r, const Case& c) {
+    std::vector<double> out(r.lse.size());
+    const int64_t rows = r.q.rows;
+    for (int64_t b = 0; b < r.q.batch; ++b)
+        for (int64_t row = 0; row < rows; ++row)
+            for (int64_t h = 0; h < c.hq; ++h) {
+                const size_t lib = c.varlen.empty() ? static_cast<size_t>((b * c.hq + h) * rows + row)
+                                                    : static_cast<size_t>(h * rows + row);
+                out[static_cast<size_t>((b * rows + row) * c.hq + h)] = r.lse[lib];
+            }
+    return out;
+}
+
+bool run_case(const Case& c, unsigned seed) {
+    Run r = setup(c, seed);
+    fa_params& p = r.p;
+    if (fa_mha_fwd(&p) != FA_OK) {
+        std::printf("FAIL %-34s forward: %s\n", c.name, fa_last_error());
+        return false;
+    }
+    const double scale = c.scale != 0 ? c.scale : 1.0 / std::sqrt(static_cast<double>(c.d));
+    const RefResult ref = reference(r.q, r.k, r.v, c.backward ? &r.dout : nullptr, r.seqs, scale, c.causal,
+                                    p.q_descale, p.k_descale, p.v_descale);
+    // Rows of the packed varlen tensors outside every sequence do not exist; none here (packed tight).
+    const double tol = tolerance(c.dtype);
+    Err e_out = compare(r.out, ref.out);
+    Err e_lse;
+    const std::vector<double> lse = lse_as_ref(r, c);
+    for (size_t i = 0; i < lse.size(); ++i) accumulate(e_lse, lse[i], ref.lse[i]);
+    bool ok = !e_out.bad && !e_lse.bad && e_out.rel() <= tol && e_lse.max_abs <= 1e-4;
+    std::printf("%s %-34s out %.2e lse %.2e", ok ? "ok  " : "FAIL", c.name, e_out.rel(), e_lse.max_abs);
+    if (c.backward) {
+        if (fa_mha_bwd(&p) != FA_OK) {
+            std::printf("\nFAIL %-34s backward: %s\n", c.name, fa_last_error());
+            return false;
+        }
+        const Err eq = compare(r.dq, ref.dq), ek = compare(r.dk, ref.dk), ev = compare(r.dv, ref.dv);
+        const bool gok = !eq.bad && !ek.bad && !ev.bad && eq.rel() <= tol && ek.rel() <= tol && ev.rel() <= tol;
+        std::printf(" | dq %.2e dk %.2e dv %.2e%s", eq.rel(), ek.rel(), ev.rel(), gok ? "" : "  <-- FAIL");
+        ok = ok && gok;
+    }
+    std::printf("  (tol %.0e)\n", tol);
+    return ok;
+}
+
+// The backward twice with 1 and with 2+ threads must agree bit for bit when deterministic.
+bool run_determinism() {
+    Case c{"deterministic", FA_DTYPE_FLOAT32, 1, 300, 333, 4, 1, 64, true};
+    c.deterministic = true;
+    Run r = setup(c, 99);
+    const int saved = fa_cpu_get_num_threads();
+    std::vector<unsigned char> first;
+    bool ok = true;
+    for (int threads : {1, 3, 1}) {
+        fa_cpu_set_num_threads(threads);
+        if (fa_mha_fwd(&r.p) != FA_OK || fa_mha_bwd(&r.p) != FA_OK) {
+            std::printf("FAIL determinism: %s\n", fa_last_error());
+            ok = false;
+            break;
+        }
+        std::vector<unsigned char> now = r.dq.bytes;
+        now.insert(now.end(), r.dk.bytes.begin(), r.dk.bytes.end());
+        if (first.empty()) first = now;
+        else if (now != first) ok = false;
+    }
+    fa_cpu_set_num_threads(saved);
+    std::printf("%s deterministic backward is bitwise reproducible across thread counts\n", ok ? "ok  " : "FAIL");
+    return ok;
+}
+
+}  // namespace
+
+int run_accuracy() {
+    const int F32 = FA_DTYPE_FLOAT32, F16 = FA_DTYPE_FLOAT16, B16 = FA_DTYPE_BFLOAT16, F8 = FA_DTYPE_FLOAT8_E4M3;
+    std::vector<Case> cases = {
+        {"fp32 mha 128x128 d64", F32, 2, 128, 128, 4, 4, 64, false},
+        {"fp32 gqa causal 77x131 d40", F32, 1, 77, 131, 6, 2, 40, true},
+        {"fp32 mqa causal 200x90 d128 (masked)", F32, 2, 200, 90, 2, 1, 128, true},
+        {"fp32 d1 1x1", F32, 1, 1, 1, 1, 1, 1, false},
+        {"fp32 d1 causal 5x3", F32, 1, 5, 3, 2, 1, 1, true},
+        {"fp32 d256 causal 70x70", F32, 1, 70, 70, 2, 2, 256, true},
+        {"fp32 decode causal 3x300 d8", F32, 2, 3, 300, 4, 2, 8, true},
+        {"fp16 gqa causal 100x100 d64 padded", F16, 2, 100, 100, 4, 2, 64, true, true, 24},
+        {"bf16 65x257 d96 heads-major", B16, 1, 65, 257, 3, 3, 96, false, true, 0, true},
+        {"bf16 causal 129x64 d80", B16, 2, 129, 64, 2, 2, 80, true},
+        {"fp32 scale 0.3 130x70 d16", F32, 1, 130, 70, 1, 1, 16, false},
+        {"fp8 fwd 96x160 d64 (out bf16)", F8, 2, 96, 160, 4, 2, 64, false, false},
+        {"fp8 fwd causal 50x50 d128", F8, 1, 50, 50, 2, 2, 128, true, false},
+    };
+    cases[10].scale = 0.3f;
+    Case v1{"fp16 varlen causal gqa d32", F16, 4, 130, 65, 4, 2, 32, true};
+    v1.varlen = {{5, 7}, {64, 64}, {0, 3}, {130, 65}};
+    Case v2{"bf16 varlen d72", B16, 3, 90, 200, 2, 1, 72, false};
+    v2.varlen = {{90, 200}, {1, 1}, {33, 0}};
+    Case v3{"fp32 varlen causal chunked", F32, 2, 200, 260, 2, 2, 48, true};
+    v3.varlen = {{200, 260}, {17, 130}};
+    v3.deterministic = true;
+    Case ch{"fp32 chunked bwd 300x333 mqa", F32, 1, 300, 333, 4, 1, 64, false};
+    ch.deterministic = true;  // 32 items wanted, 1 kv head: the keys are split into chunks
+    cases.push_back(v1);
+    cases.push_back(v2);
+    cases.push_back(v3);
+    cases.push_back(ch);
+
+    int failed = 0;
+    unsigned seed = 1;
+    for (const Case& c : cases) failed += run_case(c, seed++) ? 0 : 1;
+    failed += run_determinism() ? 0 : 1;
+    std::printf("%s: %d failure(s)\n", failed ? "FAILED" : "PASSED", failed);
+    return failed ? 1 : 0;
+}
