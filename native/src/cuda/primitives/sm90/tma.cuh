@@ -1,0 +1,31 @@
+// TMA (cp.async.bulk.tensor): whole tiles copied from global to shared memory by the copy engine,
+// described by a CUtensorMap built on the host, completing on an mbarrier with transaction bytes.
+#pragma once
+#include <cstdint>
+
+namespace fa::sm90::tma {
+
+// The tensor map lives in kernel-parameter space (__grid_constant__); its generic address is what
+// the instructions take. Prefetching it hides the descriptor fetch behind barrier setup.
+__device__ __forceinline__ void prefetch_map(const void* map) {
+    asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<uint64_t>(map)) : "memory");
+}
+
+// Copies the box at coordinates (c0 innermost .. c3) into smem at `dst`; out-of-bounds elements are
+// written as zeros and still count toward the transaction bytes, so expect_tx is always the full box.
+__device__ __forceinline__ void load_4d(uint32_t dst, const void* map, uint32_t bar, int32_t c0, int32_t c1,
+                                        int32_t c2, int32_t c3) {
+    asm volatile(
+        "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes"
+        " [%0], [%1, {%3, %4, %5, %6}], [%2];\n" ::"r"(dst),
+        "l"(reinterpret_cast<uint64_t>(map)), "r"(bar), "r"(c0), "r"(c1), "r"(c2), "r"(c3)
+        : "memory");
+}
+
+// Orders this thread's generic-proxy shared-memory accesses before later async-proxy accesses
+// (wgmma operand reads, TMA writes) of the same bytes.
+__device__ __forceinline__ void fence_proxy_async_smem() {
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+}
+
+}  // namespace fa::sm90::tma

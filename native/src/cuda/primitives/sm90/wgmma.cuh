@@ -1,0 +1,69 @@
+// wgmma: warpgroup-wide asynchronous tensor-core MMA (Hopper). A warpgroup issues a batch of
+// wgmma.mma_async, commits it as a group, and later waits for groups to retire; operands in shared
+// memory are named by 64-bit matrix descriptors, accumulators live in registers of all 128 threads.
+#pragma once
+#include <cstdint>
+
+namespace fa::sm90::wgmma {
+
+enum class Kind { F16, BF16, E4M3 };
+
+// Required before the first wgmma of a batch whenever registers it reads or accumulates into were
+// written by ordinary instructions since the last wgmma.
+__device__ __forceinline__ void fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+
+__device__ __forceinline__ void commit_group() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+
+// Returns once at most kPending of the most recently committed groups are still in flight.
+template <int kPending>
+__device__ __forceinline__ void wait_group() {
+    static_assert(kPending >= 0 && kPending <= 7, "wgmma.wait_group count");
+    asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(kPending) : "memory");
+}
+
+// Pins a register value at this point of the program: the compiler may not move reads or writes of
+// accumulator/fragment registers across an issue or a wait of the asynchronous MMA.
+__device__ __forceinline__ void fence_operand(float& r) { asm volatile("" : "+f"(r)::"memory"); }
+__device__ __forceinline__ void fence_operand(uint32_t& r) { asm volatile("" : "+r"(r)::"memory"); }
+
+template <typename T, int N>
+__device__ __forceinline__ void fence_operands(T (&r)[N]) {
+#pragma unroll
+    for (int i = 0; i < N; ++i) fence_operand(r[i]);
+}
+
+// Swizzle field of the descriptor (bits 62-63).
+template <int kSwizzleBytes>
+struct SwizzleCode;
+template <> struct SwizzleCode<128> { static constexpr uint64_t value = 1; };
+template <> struct SwizzleCode<64> { static constexpr uint64_t value = 2; };
+template <> struct SwizzleCode<32> { static constexpr uint64_t value = 3; };
+
+// Matrix descriptor: start address, leading- and stride-dimension byte offsets (all in 16-byte units,
+// 14 bits each) and the swizzle mode. Base offset (bits 49-51) stays 0: every tile starts on a swizzle
+// atom boundary and the k-steps move the start address only within or between whole atoms, which the
+// hardware resolves from the address bits exactly as TMA wrote them.
+//   K-major, swizzled: rows of kSwizzleBytes, `sbo` = bytes between 8-row groups; lbo unused (1).
+//   MN-major, swizzled: `lbo` = bytes between (kSwizzleBytes/elem)-wide column blocks along MN,
+//                       `sbo` = bytes between 8-row groups along K.
+template <int kSwizzleBytes>
+__device__ __forceinline__ uint64_t make_desc(uint32_t smem_addr, uint32_t lbo_bytes, uint32_t sbo_bytes) {
+    uint64_t d = 0;
+    d |= static_cast<uint64_t>((smem_addr & 0x3FFFFu) >> 4);
+    d |= static_cast<uint64_t>((lbo_bytes >> 4) & 0x3FFFu) << 16;
+    d |= static_cast<uint64_t>((sbo_bytes >> 4) & 0x3FFFu) << 32;
+    d |= SwizzleCode<kSwizzleBytes>::value << 62;
+    return d;
+}
+
+// Op<kind, N>: the m64nNk16 (16-bit) and m64nNk32 (e4m3) instructions with f32 accumulators d[N/2].
+//   ss(d, desc_a, desc_b, scale_d)           A and B from shared memory
+//   rs(d, a0..a3, desc_b, scale_d)           A from registers (four 32-bit fragments per thread)
+// scale_d = 0 overwrites d, 1 accumulates. 16-bit kinds take transpose immediates (<TransA, TransB>
+// for ss, <TransB> for rs: 1 = MN-major operand); e4m3 operands are always K-major.
+template <Kind K, int N>
+struct Op;
+
+}  // namespace fa::sm90::wgmma
+
+#include "cuda/primitives/sm90/wgmma_ops.inc"

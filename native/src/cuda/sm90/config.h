@@ -1,0 +1,54 @@
+// Tile shapes, pipeline depth and register budgets of the FA3 forward kernel, per element type and
+// head dim. One CTA = 1 producer warpgroup + 2 consumer warpgroups; each consumer owns 64 query rows.
+#pragma once
+#include "cuda/primitives/sm90/wgmma.cuh"
+
+namespace fa::sm90 {
+
+template <wgmma::Kind K, int kHeadDim_>
+struct FwdConfig {
+    static constexpr wgmma::Kind kKind = K;
+    static constexpr bool kFp8 = K == wgmma::Kind::E4M3;
+    static constexpr int kHeadDim = kHeadDim_;
+    static constexpr int kElemBytes = kFp8 ? 1 : 2;
+
+    static constexpr int kConsumerWarpgroups = 2;
+    static constexpr int kThreads = 128 * (1 + kConsumerWarpgroups);
+    static constexpr int kRowsPerConsumer = 64;  // the M of one wgmma
+    static constexpr int kBlockM = kRowsPerConsumer * kConsumerWarpgroups;
+
+    // kBlockN: keys per pipeline stage. Larger N amortises the softmax's per-row work; it is bounded by
+    // registers (S and P live next to the O accumulator: N/2 + N/4 (N/8 for fp8) + D/2 floats) and,
+    // at D = 256, by shared memory.
+    static constexpr int kBlockN = kFp8 ? (kHeadDim <= 128 ? 128 : 96) : (kHeadDim <= 128 ? 128 : 80);
+    static constexpr int kStages = kHeadDim <= 64 ? 3 : 2;
+
+    // TMA boxes and wgmma operands share one layout: rows of one swizzle span (128 bytes, or 64 when a
+    // whole row is only 64 bytes), a tile split into column chunks of that span.
+    static constexpr int kSwizzleBytes = kHeadDim * kElemBytes >= 128 ? 128 : 64;
+    static constexpr int kChunkCols = kSwizzleBytes / kElemBytes;
+    static constexpr int kChunks = (kHeadDim + kChunkCols - 1) / kChunkCols;
+    static constexpr int kMmaK = wgmma::Op<K, kBlockN>::kK;  // 16 (16-bit) or 32 (e4m3): 32 bytes of K
+    static constexpr int kKStepsPerChunk = kSwizzleBytes / 32;
+
+    // FP8 wgmma reads B only K-major, so V (seqlen-major in memory) is transposed in shared memory into
+    // Vt: kHeadDim rows of kBlockN keys, 128-byte swizzled rows.
+    static constexpr bool kTransposeV = kFp8;
+    static constexpr int kVtRowBytes = 128;
+
+    // setmaxnreg budgets: 128 * producer + 256 * consumer must fit the 384 x 168 the kernel starts with.
+    // The FP8 producer also transposes V, so it keeps more.
+    static constexpr int kProducerRegs = kFp8 ? 56 : 24;
+    static constexpr int kConsumerRegs = kFp8 ? 224 : 240;
+
+    // softmax: P is computed as exp2(x - max + offset) so that fp8 P uses the top of e4m3's range
+    // (values up to 2^8 instead of 1, fewer flushed to zero); the offset cancels in O / rowsum.
+    static constexpr float kPOffsetLog2 = kFp8 ? 8.0f : 0.0f;
+
+    static_assert(kHeadDim % kMmaK == 0, "head_dim must be a multiple of the wgmma K");
+    static_assert(kBlockN % kMmaK == 0 && kBlockN % 16 == 0, "kBlockN must hold whole P·V k-steps");
+    static_assert(!kTransposeV || kBlockN <= kVtRowBytes, "one Vt row holds the whole key block");
+    static_assert(128 * kProducerRegs + 256 * kConsumerRegs <= 384 * 168, "register budget");
+};
+
+}  // namespace fa::sm90

@@ -1,0 +1,166 @@
+// A consumer warpgroup: for every tile of this CTA, 64 query rows against all visible key blocks.
+//
+// Per key block i (processing order), with the intra-warpgroup overlap:
+//     issue S_i = Q K_i^T            | issue O += P_{i-1} V_{i-1}
+//     wait S_i; release K_i; mask; softmax(S_i) -> P_i   (tensor cores still busy with P_{i-1} V_{i-1})
+//     wait O; release V_{i-1}; rescale O; pack P_i
+// so the exp2/max work of block i overlaps the P·V GEMM of block i-1.
+//
+// Pingpong between the two consumer warpgroups: named barrier (1 + w) is warpgroup w's turn to issue
+// GEMMs. A warpgroup syncs on its own barrier before issuing and arrives on the other's right after,
+// so the two alternate on the tensor cores: one's softmax runs while the other's GEMMs execute.
+// Both walk the same tiles and key blocks, so every sync pairs with exactly one arrive; warpgroup 0
+// starts with one extra arrive on its own barrier, which stays the invariant across tiles.
+#pragma once
+#include "cuda/primitives/sm90/mbarrier.cuh"
+#include "cuda/primitives/sm90/warpgroup.cuh"
+#include "cuda/primitives/sm90/wgmma.cuh"
+#include "cuda/sm90/epilogue.cuh"
+#include "cuda/sm90/fragment.cuh"
+#include "cuda/sm90/fwd_args.h"
+#include "cuda/sm90/mask.cuh"
+#include "cuda/sm90/p_fragment.cuh"
+#include "cuda/sm90/smem_layout.cuh"
+#include "cuda/sm90/softmax.cuh"
+#include "cuda/sm90/tile_gemms.cuh"
+#include "cuda/sm90/tile_scheduler.cuh"
+
+namespace fa::sm90 {
+
+enum NamedBarrier : uint32_t {
+    kBarrierTurnWG0 = 1,  // ids 1, 2: the pingpong turns of consumer warpgroups 0 and 1
+    kBarrierTurnWG1 = 2,
+};
+
+template <class Cfg, class OutT>
+struct Consumer {
+    using Smem = SmemLayout<Cfg>;
+    using Gemms = TileGemms<Cfg>;
+    using P = PFragment<Cfg::kKind, Gemms::kNumS>;
+    using Softmax = OnlineSoftmax<Gemms::kNumS, Gemms::kNumO>;
+    static_assert(P::kRegs == Gemms::kNumP, "P fragment size");
+
+    const FwdArgs& args;
+    Smem smem;
+    int wg;           // 0 or 1: which 64 rows of the tile
+    int tid;          // thread index within the warpgroup
+    FragmentCoords fc;
+    PipeState<Cfg::kStages> k_pipe, v_pipe;
+
+    __device__ __forceinline__ Consumer(const FwdArgs& a, Smem s, int wg_, int tid_)
+        : args(a), smem(s), wg(wg_), tid(tid_), fc(tid_) {}
+
+    __device__ __forceinline__ void my_turn() const { named_barrier_sync(kBarrierTurnWG0 + wg, 256); }
+    __device__ __forceinline__ void their_turn() const { named_barrier_arrive(kBarrierTurnWG0 + (1 - wg), 256); }
+
+    // One arrival per warp (the barriers count 8 = both warpgroups' warps): every lane has passed the
+    // warp-synchronous wgmma wait that retired the reads of the slot.
+    __device__ __forceinline__ void release(uint32_t bar) const {
+        if (tid % 32 == 0) mbarrier::arrive(bar);
+    }
+
+    __device__ __forceinline__ uint32_t v_operand(int stage) const {
+        return Cfg::kTransposeV ? smem.vt(stage) : smem.v(stage);
+    }
+    __device__ __forceinline__ uint32_t v_ready(int stage) const {
+        return Cfg::kTransposeV ? smem.vt_full(stage) : smem.v_full(stage);
+    }
+
+    __device__ void run() {
+        // Warpgroup 0 takes the first turn.
+        if (wg == 0) named_barrier_arrive(kBarrierTurnWG0, 256);
+        uint32_t tile_parity = 0;
+        for (TileScheduler sched; sched.valid(args); sched.advance(), tile_parity ^= 1u) {
+            const Tile t = sched.tile(args);
+            mbarrier::wait(smem.q_full(), tile_parity);
+            process_tile(t);
+        }
+    }
+
+    __device__ __forceinline__ void process_tile(const Tile& t) {
+        const BlockRange range = block_range<Cfg::kBlockM, Cfg::kBlockN>(args, t.m_block);
+        const int row_base = t.m_block * Cfg::kBlockM + wg * Cfg::kRowsPerConsumer;
+        const int rows[2] = {row_base + fc.row0, row_base + fc.row0 + 8};
+        const uint32_t q_rows = smem.q() + wg * Cfg::kRowsPerConsumer * Cfg::kSwizzleBytes;
+
+        float o[Gemms::kNumO];
+#pragma unroll
+        for (int e = 0; e < Gemms::kNumO; ++e) o[e] = 0.f;
+        Softmax softmax(args.scale_log2, Cfg::kPOffsetLog2);
+
+        if (range.n_max == 0) {
+            release(smem.q_empty());
+        } else {
+            float s[Gemms::kNumS];
+            uint32_t p[Gemms::kNumP];
+            float o_scale[2];
+
+            // First block: nothing to overlap with yet.
+            int n = range.n_max - 1;
+            mbarrier::wait(smem.k_full(k_pipe.stage), k_pipe.phase);
+            my_turn();
+            wgmma::fence();
+            Gemms::qk(s, q_rows, smem.k(k_pipe.stage));
+            wgmma::commit_group();
+            their_turn();
+            wgmma::wait_group<0>();
+            wgmma::fence_operands(s);
+            release(smem.k_empty(k_pipe.stage));
+            k_pipe.advance();
+            if (range.n_max == 1) release(smem.q_empty());
+            if (n >= range.mask_from)
+                apply_mask(s, fc, rows, n * Cfg::kBlockN, args.seqlen_k, args.seqlen_q, args.causal != 0);
+            softmax.template update<true>(s, o_scale);
+            P::pack(s, p);
+
+            for (--n; n >= 0; --n) {
+                mbarrier::wait(smem.k_full(k_pipe.stage), k_pipe.phase);
+                my_turn();
+                wgmma::fence_operands(o);
+                wgmma::fence_operands(p);
+                wgmma::fence();
+                Gemms::qk(s, q_rows, smem.k(k_pipe.stage));
+                wgmma::commit_group();
+                mbarrier::wait(v_ready(v_pipe.stage), v_pipe.phase);
+                Gemms::pv(o, p, v_operand(v_pipe.stage));
+                wgmma::commit_group();
+                their_turn();
+
+                wgmma::wait_group<1>();  // S ready; P·V still running
+                wgmma::fence_operands(s);
+                release(smem.k_empty(k_pipe.stage));
+                k_pipe.advance();
+                if (n == 0) release(smem.q_empty());
+                if (n >= range.mask_from)
+                    apply_mask(s, fc, rows, n * Cfg::kBlockN, args.seqlen_k, args.seqlen_q, args.causal != 0);
+                softmax.template update<false>(s, o_scale);
+
+                wgmma::wait_group<0>();
+                wgmma::fence_operands(o);
+                wgmma::fence_operands(p);
+                release(smem.v_empty(v_pipe.stage));
+                v_pipe.advance();
+                Softmax::rescale(o, o_scale);
+                P::pack(s, p);
+            }
+
+            // Last block's P·V.
+            mbarrier::wait(v_ready(v_pipe.stage), v_pipe.phase);
+            wgmma::fence_operands(o);
+            wgmma::fence_operands(p);
+            wgmma::fence();
+            Gemms::pv(o, p, v_operand(v_pipe.stage));
+            wgmma::commit_group();
+            wgmma::wait_group<0>();
+            wgmma::fence_operands(o);
+            release(smem.v_empty(v_pipe.stage));
+            v_pipe.advance();
+        }
+
+        float o_factor[2], lse[2];
+        softmax.finalize(args.out_scale, args.scale, o_factor, lse);
+        store_output<OutT>(args, o, o_factor, lse, fc, rows, t.head, t.batch);
+    }
+};
+
+}  // namespace fa::sm90

@@ -1,0 +1,141 @@
+// The backend contract of api/backends.h for the FA3 kernels: which calls they take, and running one.
+#include "api/backends.h"
+#include "api/status.h"
+#include "cuda/sm90/fwd_launch.h"
+
+#include <cuda_runtime_api.h>
+#include <atomic>
+#include <cstdio>
+
+namespace fa {
+
+namespace {
+
+using sm90::wgmma::Kind;
+
+// Compute capability per device, queried once (the dispatcher asks on every call).
+int capability(int device) {
+    static std::atomic<int> cache[64];
+    if (device < 0) return 0;
+    if (device < 64) {
+        if (int c = cache[device].load(std::memory_order_relaxed); c != 0) return c;
+    }
+    int major = 0, minor = 0;
+    if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) != cudaSuccess ||
+        cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device) != cudaSuccess) {
+        cudaGetLastError();
+        return 0;
+    }
+    const int c = major * 10 + minor;
+    if (device < 64) cache[device].store(c, std::memory_order_relaxed);
+    return c;
+}
+
+template <Kind K>
+const char* dispatch_unsupported(const fa_params& p, char* buf, size_t len) {
+    switch (p.head_dim) {
+    case 64: return sm90::fwd_unsupported<K, 64>(p, buf, len);
+    case 128: return sm90::fwd_unsupported<K, 128>(p, buf, len);
+    case 256: return sm90::fwd_unsupported<K, 256>(p, buf, len);
+    default:
+        std::snprintf(buf, len, "head_dim %d is not compiled for the Hopper kernels (64, 128, 256 are)", p.head_dim);
+        return buf;
+    }
+}
+
+template <Kind K>
+fa_status dispatch_run(const fa_params& p) {
+    switch (p.head_dim) {
+    case 64: return sm90::run_fwd<K, 64>(p);
+    case 128: return sm90::run_fwd<K, 128>(p);
+    case 256: return sm90::run_fwd<K, 256>(p);
+    default: return fail(FA_ERR_INTERNAL, "internal error: sm90 forward called with head_dim %d", p.head_dim);
+    }
+}
+
+// nullptr when the Hopper forward runs p, otherwise why not (in buf or a literal).
+const char* unsupported(const fa_params& p, bool backward, char* buf, size_t len) {
+    if (backward) return "the FlashAttention-3 kernels have no backward (Hopper runs the CUDA_SM80 backward)";
+    if (p.device_type != FA_DEVICE_CUDA) return "it runs on CUDA devices only";
+    const int cc = capability(p.device_index);
+    if (cc != 90) {
+        std::snprintf(buf, len, "it needs a compute capability 9.0 (Hopper) GPU; device %d is %d.%d", p.device_index,
+                      cc / 10, cc % 10);
+        return buf;
+    }
+    if (p.cu_seqlens_q != nullptr || p.cu_seqlens_k != nullptr)
+        return "variable-length batches (cu_seqlens) are not implemented in the Hopper kernels yet";
+    const bool fp8 = p.dtype == FA_DTYPE_FLOAT8_E4M3;
+    if (fp8) {
+        if (p.out_dtype != FA_DTYPE_BFLOAT16) return "FLOAT8_E4M3 inputs need out_dtype BFLOAT16";
+    } else if (p.dtype != FA_DTYPE_FLOAT16 && p.dtype != FA_DTYPE_BFLOAT16) {
+        return "it takes FLOAT16, BFLOAT16 or FLOAT8_E4M3 inputs only";
+    } else if (p.out_dtype != p.dtype) {
+        return "out_dtype must equal dtype for 16-bit inputs";
+    }
+    if (p.seqlen_k < 1) return "seqlen_k is 0 (nothing for TMA to address)";
+    // The epilogue stores O as aligned pairs of 16-bit values.
+    if (reinterpret_cast<uintptr_t>(p.out) % 4 != 0) return "out is not 4-byte aligned";
+    const int64_t out_strides[3][2] = {{p.out_row_stride, p.seqlen_q}, {p.out_head_stride, p.num_heads_q},
+                                       {p.out_batch_stride, p.batch}};
+    for (const auto& s : out_strides)
+        if (s[1] > 1 && s[0] % 2 != 0) return "an out stride is odd (the Hopper epilogue stores element pairs)";
+    const long long tiles = (static_cast<long long>(p.seqlen_q) + 127) / 128 * p.num_heads_q * p.batch;
+    if (tiles >= (1LL << 31)) return "more than 2^31 tiles of 128 query rows";
+    switch (p.dtype) {
+    case FA_DTYPE_BFLOAT16: return dispatch_unsupported<Kind::BF16>(p, buf, len);
+    case FA_DTYPE_FLOAT16: return dispatch_unsupported<Kind::F16>(p, buf, len);
+    default: return dispatch_unsupported<Kind::E4M3>(p, buf, len);
+    }
+}
+
+// Runs the launch on p.device_index and restores the caller's current device.
+class DeviceScope {
+public:
+    explicit DeviceScope(int device) {
+        if (cudaGetDevice(&previous_) != cudaSuccess) {
+            cudaGetLastError();
+            previous_ = -1;
+        }
+        if (previous_ != device) status_ = cudaSetDevice(device);
+    }
+    ~DeviceScope() {
+        if (previous_ >= 0) cudaSetDevice(previous_);
+    }
+    cudaError_t status() const { return status_; }
+
+private:
+    int previous_ = -1;
+    cudaError_t status_ = cudaSuccess;
+};
+
+}  // namespace
+
+bool sm90_supports(const fa_params& p, bool backward) {
+    char buf[256];
+    if (const char* why = unsupported(p, backward, buf, sizeof buf)) {
+        fail(FA_ERR_UNSUPPORTED, "%s", why);
+        return false;
+    }
+    return true;
+}
+
+fa_status sm90_fwd(const fa_params& p) {
+    char buf[256];
+    if (const char* why = unsupported(p, false, buf, sizeof buf))
+        return fail(FA_ERR_UNSUPPORTED, "backend CUDA_SM90 cannot run this forward: %s", why);
+    if (p.batch == 0 || p.seqlen_q == 0 || p.num_heads_q == 0) return FA_OK;
+    DeviceScope scope(p.device_index);
+    if (scope.status() != cudaSuccess) {
+        const cudaError_t err = scope.status();
+        cudaGetLastError();
+        return fail(FA_ERR_DEVICE, "cudaSetDevice(%d): %s", p.device_index, cudaGetErrorString(err));
+    }
+    switch (p.dtype) {
+    case FA_DTYPE_BFLOAT16: return dispatch_run<Kind::BF16>(p);
+    case FA_DTYPE_FLOAT16: return dispatch_run<Kind::F16>(p);
+    default: return dispatch_run<Kind::E4M3>(p);
+    }
+}
+
+}  // namespace fa

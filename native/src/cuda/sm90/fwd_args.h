@@ -1,0 +1,31 @@
+// What the FA3 forward kernel receives: TMA descriptors of q, k, v (built per call on the host) and the
+// plain fields the consumers need. Passed by value as one __grid_constant__ parameter so the tensor
+// maps keep a parameter-space address that TMA instructions can name.
+#pragma once
+#include "cuda/sm90/tensor_map.h"
+
+#include <cstdint>
+
+namespace fa::sm90 {
+
+struct FwdArgs {
+    TensorMap tma_q;
+    TensorMap tma_k;
+    TensorMap tma_v;
+
+    void* out;                 // out_dtype (bf16/fp16), (batch, seqlen_q, heads_q, head_dim) strided
+    float* lse;                // (batch, heads_q, seqlen_q) contiguous, or null
+    int64_t out_batch_stride, out_row_stride, out_head_stride;
+
+    int32_t batch, seqlen_q, seqlen_k, num_heads_q, num_heads_kv;
+    int32_t heads_per_kv;      // num_heads_q / num_heads_kv
+    int32_t causal;
+    int32_t num_m_blocks;      // ceil(seqlen_q / kBlockM)
+    int32_t num_tiles;         // num_m_blocks * num_heads_q * batch
+
+    float scale_log2;          // softmax_scale (* q_descale * k_descale) * log2(e): exp(x) = exp2(x * log2 e)
+    float scale;               // the same in natural units, for the LSE
+    float out_scale;           // v_descale for fp8, 1 otherwise: applied with 1/rowsum
+};
+
+}  // namespace fa::sm90

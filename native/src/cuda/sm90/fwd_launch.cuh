@@ -1,0 +1,130 @@
+// Host side of one FA3 forward call: TMA descriptors, kernel arguments, persistent grid, launch.
+// Included by the per-(dtype, head_dim) instantiation files only.
+#pragma once
+#include "api/status.h"
+#include "cuda/sm90/config.h"
+#include "cuda/sm90/fwd_kernel.cuh"
+#include "cuda/sm90/fwd_launch.h"
+#include "cuda/sm90/tensor_map.h"
+
+#include <cuda_runtime_api.h>
+
+namespace fa::sm90 {
+
+template <class Cfg>
+TensorMapDesc operand_map(const void* ptr, int64_t seqlen, int64_t heads, const fa_params& p, int64_t batch_stride,
+                          int64_t row_stride, int64_t head_stride, int box_rows) {
+    TensorMapDesc d{};
+    d.ptr = ptr;
+    d.elem_bytes = Cfg::kElemBytes;
+    d.is_bf16 = Cfg::kKind == wgmma::Kind::BF16;
+    d.head_dim = p.head_dim;
+    d.seqlen = seqlen;
+    d.heads = heads;
+    d.batch = p.batch;
+    d.row_stride = row_stride;
+    d.head_stride = head_stride;
+    d.batch_stride = batch_stride;
+    d.box_cols = Cfg::kChunkCols;
+    d.box_rows = box_rows;
+    d.swizzle_bytes = Cfg::kSwizzleBytes;
+    return d;
+}
+
+template <class Cfg>
+void operand_maps(const fa_params& p, TensorMapDesc (&maps)[3]) {
+    maps[0] = operand_map<Cfg>(p.q, p.seqlen_q, p.num_heads_q, p, p.q_batch_stride, p.q_row_stride, p.q_head_stride,
+                               Cfg::kBlockM);
+    maps[1] = operand_map<Cfg>(p.k, p.seqlen_k, p.num_heads_kv, p, p.k_batch_stride, p.k_row_stride, p.k_head_stride,
+                               Cfg::kBlockN);
+    maps[2] = operand_map<Cfg>(p.v, p.seqlen_k, p.num_heads_kv, p, p.v_batch_stride, p.v_row_stride, p.v_head_stride,
+                               Cfg::kBlockN);
+}
+
+template <class Cfg>
+const char* config_unsupported(const fa_params& p, char* buf, size_t len) {
+    TensorMapDesc maps[3];
+    operand_maps<Cfg>(p, maps);
+    static const char* const names[3] = {"q", "k", "v"};
+    for (int i = 0; i < 3; ++i)
+        if (const char* why = tensor_map_unsupported(maps[i], names[i], buf, len)) return why;
+    return nullptr;
+}
+
+inline int sm_count(int device) {
+    int n = 0;
+    if (cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device) != cudaSuccess || n <= 0) {
+        cudaGetLastError();
+        n = 132;
+    }
+    return n;
+}
+
+template <class Cfg, class OutT>
+fa_status launch_fwd(const fa_params& p) {
+    constexpr int M = Cfg::kBlockM;
+    FwdArgs a{};
+    TensorMapDesc maps[3];
+    operand_maps<Cfg>(p, maps);
+    if (fa_status st = encode_tensor_map(&a.tma_q, maps[0], "q"); st != FA_OK) return st;
+    if (fa_status st = encode_tensor_map(&a.tma_k, maps[1], "k"); st != FA_OK) return st;
+    if (fa_status st = encode_tensor_map(&a.tma_v, maps[2], "v"); st != FA_OK) return st;
+
+    a.out = p.out;
+    a.lse = p.softmax_lse;
+    a.out_batch_stride = p.out_batch_stride;
+    a.out_row_stride = p.out_row_stride;
+    a.out_head_stride = p.out_head_stride;
+    a.batch = p.batch;
+    a.seqlen_q = p.seqlen_q;
+    a.seqlen_k = p.seqlen_k;
+    a.num_heads_q = p.num_heads_q;
+    a.num_heads_kv = p.num_heads_kv;
+    a.heads_per_kv = p.num_heads_q / p.num_heads_kv;
+    a.causal = p.causal;
+    a.num_m_blocks = (p.seqlen_q + M - 1) / M;
+    const long long tiles = static_cast<long long>(a.num_m_blocks) * p.num_heads_q * p.batch;
+    a.num_tiles = static_cast<int32_t>(tiles);
+
+    float qk_descale = 1.f;
+    a.out_scale = 1.f;
+    if constexpr (Cfg::kFp8) {
+        qk_descale = (p.q_descale == 0.f ? 1.f : p.q_descale) * (p.k_descale == 0.f ? 1.f : p.k_descale);
+        a.out_scale = p.v_descale == 0.f ? 1.f : p.v_descale;
+    }
+    a.scale = p.softmax_scale * qk_descale;
+    a.scale_log2 = a.scale * 1.4426950408889634f;
+
+    if (tiles == 0) return FA_OK;
+
+    using Smem = SmemLayout<Cfg>;
+    auto kernel = fwd_kernel<Cfg, OutT>;
+    cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Smem::kAllocBytes);
+    if (err != cudaSuccess) {
+        cudaGetLastError();
+        return fail(FA_ERR_DEVICE, "sm90: cudaFuncSetAttribute(%u bytes of shared memory): %s", Smem::kAllocBytes,
+                    cudaGetErrorString(err));
+    }
+    const int grid = static_cast<int>(tiles < sm_count(p.device_index) ? tiles : sm_count(p.device_index));
+    kernel<<<grid, Cfg::kThreads, Smem::kAllocBytes, static_cast<cudaStream_t>(p.stream)>>>(a);
+    err = cudaGetLastError();
+    if (err != cudaSuccess)
+        return fail(FA_ERR_DEVICE, "sm90: forward kernel launch (head_dim %d, grid %d): %s", Cfg::kHeadDim, grid,
+                    cudaGetErrorString(err));
+    return FA_OK;
+}
+
+}  // namespace fa::sm90
+
+// One explicit instantiation per (kind, head_dim): the file defines both entry points of fwd_launch.h.
+#define FA_SM90_INSTANTIATE(KIND, HDIM, OUT_T)                                                  \
+    namespace fa::sm90 {                                                                        \
+    template <>                                                                                 \
+    fa_status run_fwd<wgmma::Kind::KIND, HDIM>(const fa_params& p) {                            \
+        return launch_fwd<FwdConfig<wgmma::Kind::KIND, HDIM>, OUT_T>(p);                        \
+    }                                                                                           \
+    template <>                                                                                 \
+    const char* fwd_unsupported<wgmma::Kind::KIND, HDIM>(const fa_params& p, char* buf, size_t len) { \
+        return config_unsupported<FwdConfig<wgmma::Kind::KIND, HDIM>>(p, buf, len);             \
+    }                                                                                           \
+    }

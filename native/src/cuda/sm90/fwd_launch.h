@@ -1,0 +1,36 @@
+// Entry points of the per-(kind, head_dim) instantiations, each defined in its own .cu file so the
+// kernels compile in parallel.
+#pragma once
+#include "flashattn.h"
+#include "cuda/primitives/sm90/wgmma.cuh"
+
+#include <cstddef>
+
+namespace fa::sm90 {
+
+template <wgmma::Kind K, int kHeadDim>
+fa_status run_fwd(const fa_params& p);
+
+// nullptr when TMA can address q, k and v with this configuration's boxes, else the reason.
+template <wgmma::Kind K, int kHeadDim>
+const char* fwd_unsupported(const fa_params& p, char* buf, size_t len);
+
+// The instantiations that exist (each defined by one fwd_<kind>_hdim<d>.cu).
+#define FA_SM90_DECLARE(KIND, HDIM)                                                              \
+    template <>                                                                                  \
+    fa_status run_fwd<wgmma::Kind::KIND, HDIM>(const fa_params& p);                              \
+    template <>                                                                                  \
+    const char* fwd_unsupported<wgmma::Kind::KIND, HDIM>(const fa_params& p, char* buf, size_t len);
+
+FA_SM90_DECLARE(BF16, 64)
+FA_SM90_DECLARE(BF16, 128)
+FA_SM90_DECLARE(BF16, 256)
+FA_SM90_DECLARE(F16, 64)
+FA_SM90_DECLARE(F16, 128)
+FA_SM90_DECLARE(F16, 256)
+FA_SM90_DECLARE(E4M3, 64)
+FA_SM90_DECLARE(E4M3, 128)
+FA_SM90_DECLARE(E4M3, 256)
+#undef FA_SM90_DECLARE
+
+}  // namespace fa::sm90

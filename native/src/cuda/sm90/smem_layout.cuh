@@ -1,0 +1,71 @@
+// Shared-memory carve-up of one CTA: Q, the K and V stages (and, for FP8, the transposed V stages),
+// then the mbarriers. Every tile starts on a 1024-byte boundary, the span of a 128-byte swizzle atom.
+#pragma once
+#include <cstdint>
+
+namespace fa::sm90 {
+
+template <class Cfg>
+struct SmemLayout {
+    static constexpr uint32_t kQBytes = Cfg::kChunks * Cfg::kBlockM * Cfg::kSwizzleBytes;
+    static constexpr uint32_t kQChunkBytes = Cfg::kBlockM * Cfg::kSwizzleBytes;
+    static constexpr uint32_t kKVChunkBytes = Cfg::kBlockN * Cfg::kSwizzleBytes;
+    static constexpr uint32_t kKVStageBytes = Cfg::kChunks * kKVChunkBytes;
+    static constexpr uint32_t kVtStageBytes = Cfg::kTransposeV ? Cfg::kHeadDim * Cfg::kVtRowBytes : 0;
+
+    static constexpr uint32_t align1k(uint32_t x) { return (x + 1023u) & ~1023u; }
+
+    static constexpr uint32_t kQ = 0;
+    static constexpr uint32_t kK = align1k(kQ + kQBytes);
+    static constexpr uint32_t kV = align1k(kK + Cfg::kStages * kKVStageBytes);
+    static constexpr uint32_t kVt = align1k(kV + Cfg::kStages * kKVStageBytes);
+    static constexpr uint32_t kBarriers = align1k(kVt + Cfg::kStages * kVtStageBytes);
+
+    // Barrier slots (8 bytes each).
+    static constexpr uint32_t kBarQFull = 0;
+    static constexpr uint32_t kBarQEmpty = 1;
+    static constexpr uint32_t kBarKFull = 2;
+    static constexpr uint32_t kBarKEmpty = kBarKFull + Cfg::kStages;
+    static constexpr uint32_t kBarVFull = kBarKEmpty + Cfg::kStages;
+    static constexpr uint32_t kBarVEmpty = kBarVFull + Cfg::kStages;
+    static constexpr uint32_t kBarVtFull = kBarVEmpty + Cfg::kStages;
+    static constexpr uint32_t kNumBarriers = kBarVtFull + Cfg::kStages;
+
+    static constexpr uint32_t kBytes = kBarriers + 8 * kNumBarriers;
+    // The dynamic-smem base is only guaranteed 16-byte aligned: room to round it up to 1024.
+    static constexpr uint32_t kAllocBytes = kBytes + 1024;
+    static_assert(kAllocBytes <= 227 * 1024, "exceeds the 227 KiB of shared memory a Hopper CTA may use");
+
+    uint32_t base;  // 1024-aligned shared-window address
+
+    __device__ __forceinline__ uint32_t q() const { return base + kQ; }
+    __device__ __forceinline__ uint32_t k(int stage) const { return base + kK + stage * kKVStageBytes; }
+    __device__ __forceinline__ uint32_t v(int stage) const { return base + kV + stage * kKVStageBytes; }
+    __device__ __forceinline__ uint32_t vt(int stage) const { return base + kVt + stage * kVtStageBytes; }
+    __device__ __forceinline__ uint32_t bar(uint32_t slot) const { return base + kBarriers + 8 * slot; }
+
+    __device__ __forceinline__ uint32_t q_full() const { return bar(kBarQFull); }
+    __device__ __forceinline__ uint32_t q_empty() const { return bar(kBarQEmpty); }
+    __device__ __forceinline__ uint32_t k_full(int s) const { return bar(kBarKFull + s); }
+    __device__ __forceinline__ uint32_t k_empty(int s) const { return bar(kBarKEmpty + s); }
+    __device__ __forceinline__ uint32_t v_full(int s) const { return bar(kBarVFull + s); }
+    __device__ __forceinline__ uint32_t v_empty(int s) const { return bar(kBarVEmpty + s); }
+    __device__ __forceinline__ uint32_t vt_full(int s) const { return bar(kBarVtFull + s); }
+};
+
+// Position in a ring of kStages slots; the phase bit flips on every wrap. Consumers wait on "full"
+// with `phase`; the producer waits on "empty" with `phase ^ 1`, which a fresh barrier satisfies, so
+// the first kStages loads go out without waiting.
+template <int kStages>
+struct PipeState {
+    int stage = 0;
+    uint32_t phase = 0;
+    __device__ __forceinline__ void advance() {
+        if (++stage == kStages) {
+            stage = 0;
+            phase ^= 1u;
+        }
+    }
+};
+
+}  // namespace fa::sm90

@@ -1,0 +1,100 @@
+// FP8 only: wgmma reads an e4m3 B operand only K-major, but V arrives (by TMA) key-major like K. Warps
+// 1-3 of the producer warpgroup rewrite each V stage as Vt (head_dim rows x keys) for the consumers.
+//
+// The keys of Vt are permuted inside every group of 32 so that P, the register-A operand of P·V, can
+// be packed straight from the Q·K^T accumulator. A thread's accumulator holds, per 8-key column block,
+// keys 2q and 2q+1 (q = lane % 4), while an e4m3 A fragment register holds 4 consecutive k positions
+// 4q..4q+3. Packing accumulator blocks (b, b+1) into one register therefore puts keys
+// {2q, 2q+1, 8+2q, 9+2q} at k positions 4q..4q+3, so Vt column 4q+r must hold key perm(4q+r):
+//   perm(k) = (k & 16) + 2 * ((k & 15) >> 2) + (k & 1) + ((k & 2) ? 8 : 0).
+// The contraction sums over keys, so permuting both operands the same way leaves P·V unchanged.
+#pragma once
+#include "cuda/primitives/sm90/mbarrier.cuh"
+#include "cuda/primitives/sm90/smem.cuh"
+#include "cuda/primitives/sm90/tma.cuh"
+#include "cuda/sm90/fwd_args.h"
+#include "cuda/sm90/smem_layout.cuh"
+#include "cuda/sm90/tile_scheduler.cuh"
+
+namespace fa::sm90 {
+
+template <class Cfg>
+struct VTransposer {
+    using Smem = SmemLayout<Cfg>;
+    static constexpr int kThreads = 96;  // warps 1..3 of the producer warpgroup
+    // Work unit: 16 consecutive keys (one half of a 32-key group) x 4 head-dim columns. Loads are 4-byte
+    // words of one V row (consecutive threads take consecutive columns: conflict-free), stores are
+    // 16-byte rows of Vt.
+    static constexpr int kColGroups = Cfg::kHeadDim / 4;
+    static constexpr int kUnits = (Cfg::kBlockN / 16) * kColGroups;
+
+    const FwdArgs& args;
+    Smem smem;
+    PipeState<Cfg::kStages> pipe;
+
+    __device__ __forceinline__ uint32_t v_offset(int key, int col) const {
+        const int chunk = col / Cfg::kChunkCols;
+        const uint32_t off = key * Cfg::kSwizzleBytes + (col % Cfg::kChunkCols);
+        return chunk * Smem::kKVChunkBytes + swizzle_offset<Cfg::kSwizzleBytes>(off);
+    }
+
+    __device__ __forceinline__ uint32_t vt_offset(int row, int key) const {
+        return swizzle_offset<Cfg::kVtRowBytes>(row * Cfg::kVtRowBytes + key);
+    }
+
+    // 4x4 byte transpose of the words of keys {2w, 2w+1, 2w+8, 2w+9}: out[j] holds byte j of each, in
+    // that key order, i.e. Vt row (col + j) at k positions 4w..4w+3.
+    static __device__ __forceinline__ void gather(uint32_t a, uint32_t b, uint32_t c, uint32_t d, uint32_t (&out)[4]) {
+        const uint32_t ab_lo = __byte_perm(a, b, 0x5140), ab_hi = __byte_perm(a, b, 0x7362);
+        const uint32_t cd_lo = __byte_perm(c, d, 0x5140), cd_hi = __byte_perm(c, d, 0x7362);
+        out[0] = __byte_perm(ab_lo, cd_lo, 0x5410);
+        out[1] = __byte_perm(ab_lo, cd_lo, 0x7632);
+        out[2] = __byte_perm(ab_hi, cd_hi, 0x5410);
+        out[3] = __byte_perm(ab_hi, cd_hi, 0x7632);
+    }
+
+    __device__ __forceinline__ void transpose_stage(int stage, int tid) const {
+        const uint32_t v = smem.v(stage), vt = smem.vt(stage);
+        for (int u = tid; u < kUnits; u += kThreads) {
+            const int col = (u % kColGroups) * 4;
+            const int key0 = (u / kColGroups) * 16;
+            uint32_t w[16];
+#pragma unroll
+            for (int r = 0; r < 16; ++r) w[r] = ld_shared_u32(v + v_offset(key0 + r, col));
+            uint32_t rows[4][4];  // rows[j][wq]: Vt row col + j, k positions key0 + 4wq .. +3
+#pragma unroll
+            for (int wq = 0; wq < 4; ++wq) {
+                uint32_t out[4];
+                gather(w[2 * wq], w[2 * wq + 1], w[2 * wq + 8], w[2 * wq + 9], out);
+#pragma unroll
+                for (int j = 0; j < 4; ++j) rows[j][wq] = out[j];
+            }
+#pragma unroll
+            for (int j = 0; j < 4; ++j)
+                st_shared_v4(vt + vt_offset(col + j, key0), rows[j][0], rows[j][1], rows[j][2], rows[j][3]);
+        }
+    }
+
+    // Walks the same tiles and key blocks as the TMA thread. Vt[s] is free whenever V[s] has just been
+    // filled: the TMA thread only refilled V[s] after the consumers released stage s (v_empty), and the
+    // consumers release it only after their P·V on Vt[s] completed.
+    __device__ void run(int tid) {
+        const int lane = tid % 32;
+        for (TileScheduler sched; sched.valid(args); sched.advance()) {
+            const Tile t = sched.tile(args);
+            const BlockRange r = block_range<Cfg::kBlockM, Cfg::kBlockN>(args, t.m_block);
+            for (int i = 0; i < r.n_max; ++i) {
+                const int s = pipe.stage;
+                mbarrier::wait(smem.v_full(s), pipe.phase);
+                transpose_stage(s, tid);
+                // Generic-proxy stores must be ordered before the consumers' wgmma (async proxy) reads.
+                tma::fence_proxy_async_smem();
+                __syncwarp();
+                if (lane == 0) mbarrier::arrive(smem.vt_full(s));
+                pipe.advance();
+            }
+        }
+    }
+};
+
+}  // namespace fa::sm90
