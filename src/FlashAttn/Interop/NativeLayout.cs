@@ -42,22 +42,32 @@ internal static unsafe class NativeLayout
                    $"Looked in: {string.Join(", ", NativeLibraryResolver.Candidates())}. " +
                    $"Set {NativeLibraryResolver.PathEnvironmentVariable} to the library's path or directory.";
         }
+        // fa_params_init writes struct_size = sizeof(fa_params) as the library sees it. A generous scratch
+        // buffer keeps a larger native struct from writing past our memory while we find out; only done
+        // once the ABI matches, since another ABI's fa_params_init could be anything.
+        uint nativeSize = 0;
+        if (abi == ExpectedAbiVersion)
+        {
+            byte* scratch = stackalloc byte[4096];
+            new Span<byte>(scratch, 4096).Clear();
+            NativeMethods.fa_params_init((FaParams*)scratch);
+            nativeSize = *(uint*)scratch;
+        }
+        return DescribeMismatch(abi, nativeSize, NativeLibraryResolver.LoadedFrom);
+    }
+
+    /// <summary>The failure message for a loaded library, or null when it matches this assembly.</summary>
+    internal static string? DescribeMismatch(uint abi, uint nativeParamsSize, string? loadedFrom)
+    {
         if (abi != ExpectedAbiVersion)
         {
             return $"ABI version mismatch: FlashAttn.dll expects flashattn ABI {ExpectedAbiVersion} but the library " +
-                   $"at '{NativeLibraryResolver.LoadedFrom ?? "(default search path)"}' reports ABI {abi}. " +
+                   $"at '{loadedFrom ?? "(default search path)"}' reports ABI {abi}. " +
                    "Use the native library built from the same source as the managed assembly.";
         }
-
-        // fa_params_init writes struct_size = sizeof(fa_params) as the library sees it. A generous scratch
-        // buffer keeps a larger native struct from writing past our memory while we find out.
-        byte* scratch = stackalloc byte[4096];
-        new Span<byte>(scratch, 4096).Clear();
-        NativeMethods.fa_params_init((FaParams*)scratch);
-        uint nativeSize = *(uint*)scratch;
-        if (nativeSize != (uint)sizeof(FaParams))
+        if (nativeParamsSize != (uint)sizeof(FaParams))
         {
-            return $"fa_params layout mismatch: the library's struct is {nativeSize} bytes, the managed mirror " +
+            return $"fa_params layout mismatch: the library's struct is {nativeParamsSize} bytes, the managed mirror " +
                    $"{sizeof(FaParams)} bytes. The library and FlashAttn.dll come from different sources.";
         }
         return null;

@@ -1,0 +1,83 @@
+using FlashAttn;
+using FlashAttn.Interop;
+
+namespace FlashAttn.Tests;
+
+[TestFixture]
+public class LibraryTests
+{
+    [Test]
+    public void ManagedParamsMirrorMatchesHeaderLayout()
+    {
+        Assert.That(NativeLayout.CheckManagedLayout(), Is.Null);
+        Assert.That(System.Runtime.CompilerServices.Unsafe.SizeOf<FaParams>(), Is.EqualTo(376));
+    }
+
+    [Test]
+    public void LoadedLibraryMatchesAbiAndLayout()
+    {
+        Assert.That(FlashAttention.AbiVersion, Is.EqualTo(NativeLayout.ExpectedAbiVersion));
+        Assert.That(FlashAttention.NativeLibraryPath, Is.Not.Null.And.Not.Empty, "resolved by FlashAttn's resolver, not the OS search");
+    }
+
+    [Test]
+    public void AbiMismatchIsDescribed()
+    {
+        string? message = NativeLayout.DescribeMismatch(NativeLayout.ExpectedAbiVersion + 1, 376, "/x/libflashattn.so");
+        Assert.That(message, Does.Contain("ABI version mismatch").And.Contain("/x/libflashattn.so"));
+        Assert.That(NativeLayout.DescribeMismatch(NativeLayout.ExpectedAbiVersion, 384, null), Does.Contain("layout mismatch"));
+        Assert.That(NativeLayout.DescribeMismatch(NativeLayout.ExpectedAbiVersion, 376, null), Is.Null);
+    }
+
+    [Test]
+    public void VersionAndCapabilities()
+    {
+        Assert.That(FlashAttention.Version, Is.Not.Empty);
+        Assert.That(FlashAttention.Capabilities.HasFlag(FlashAttnCapabilities.Cpu), Is.True);
+        Assert.That(FlashAttention.CudaDeviceCount, Is.GreaterThanOrEqualTo(0));
+        TestContext.Out.WriteLine($"flashattn {FlashAttention.Version}, caps {FlashAttention.Capabilities}, " +
+                                  $"{FlashAttention.CudaDeviceCount} CUDA device(s), loaded from {FlashAttention.NativeLibraryPath}");
+    }
+
+    [Test]
+    public void CpuThreadCountRoundTrips()
+    {
+        int saved = FlashAttention.CpuThreadCount;
+        try
+        {
+            FlashAttention.CpuThreadCount = 1;
+            Assert.That(FlashAttention.CpuThreadCount, Is.EqualTo(1));
+        }
+        finally
+        {
+            FlashAttention.CpuThreadCount = saved;
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => FlashAttention.CpuThreadCount = -1);
+    }
+
+    [Test]
+    public unsafe void SelectBackendAndWorkspaceOnCpu()
+    {
+        long[] qs = [1, 3, 2, 8], ks = [1, 4, 2, 8], ls = [1, 2, 3];
+        var q = new float[48]; var k = new float[64]; var lse = new float[6];
+        fixed (float* fq = q, fk = k, fl = lse)
+        {
+            nint pq = (nint)fq, pk = (nint)fk, pl = (nint)fl;
+            TensorView Q() => TensorView.Contiguous(pq, ScalarType.Float32, qs);
+            TensorView K() => TensorView.Contiguous(pk, ScalarType.Float32, ks);
+            TensorView L() => TensorView.Contiguous(pl, ScalarType.Float32, ls);
+            Assert.That(FlashAttention.SelectBackend(Q(), K(), K(), Q(), L()), Is.EqualTo(AttentionBackend.Cpu));
+            Assert.That(FlashAttention.SelectBackend(Q(), K(), K(), Q(), L(), Q(), Q(), K(), K()), Is.EqualTo(AttentionBackend.Cpu));
+            Assert.That(FlashAttention.BackwardWorkspaceSize(Q(), K(), K(), Q(), L(), Q(), Q(), K(), K()), Is.EqualTo(0UL));
+        }
+    }
+
+    [Test]
+    public void DeviceToString()
+    {
+        Assert.That(Device.Cpu.ToString(), Is.EqualTo("cpu"));
+        Assert.That(Device.Cuda(1).ToString(), Is.EqualTo("cuda:1"));
+        Assert.That(Device.Cuda(0), Is.Not.EqualTo(Device.Cpu));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Device.Cuda(-1));
+    }
+}
