@@ -1,0 +1,316 @@
+#!/usr/bin/env python3
+"""Correctness check of the Hopper (FA3) forward: fa_mha_fwd forced to backend CUDA_SM90 on bf16/fp16
+(and FP8 e4m3) shapes, against a float32 torch reference of out and LSE.
+
+Every case uses fresh random inputs, NaN-poisoned outputs, and a guard band of rows after `out` that
+must stay untouched. A kernel that does not finish within --hang-timeout seconds is reported as a hang
+and the process exits at once (a wedged context cannot run further cases).
+
+  python3 check_sm90.py            full matrix (head_dim 64/128/256, bf16+fp16, causal or not, FP8)
+  python3 check_sm90.py --quick    a representative subset
+  python3 check_sm90.py --tiny     two tiny shapes per path: for compute-sanitizer runs
+"""
+import argparse
+import math
+import os
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fa_ctypes as fa  # noqa: E402
+
+GUARD = 3  # rows of guard band after out
+
+TOL = {  # max |err| <= atol + rtol * |ref|, and mean |err| <= mean_tol
+    torch.bfloat16: dict(atol=2e-2, rtol=2e-2, mean=2e-3, lse=2e-3),
+    torch.float16: dict(atol=3e-3, rtol=3e-3, mean=3e-4, lse=2e-3),
+    "fp8": dict(atol=0.15, rtol=0.1, mean=2e-2, lse=5e-3),
+}
+
+
+def reference(q, k, v, causal, scale):
+    """float32 attention with GQA and bottom-right causal alignment; rows with no key: out 0, lse -inf."""
+    b, sq, hq, d = q.shape
+    sk, hkv = k.shape[1], k.shape[2]
+    g = hq // hkv
+    out = torch.empty(b, sq, hq, d, dtype=torch.float32, device=q.device)
+    lse = torch.empty(b, hq, sq, dtype=torch.float32, device=q.device)
+    hidden = None
+    if causal:
+        rows = torch.arange(sq, device=q.device)[:, None]
+        cols = torch.arange(sk, device=q.device)[None, :]
+        hidden = cols > rows + (sk - sq)
+    for bi in range(b):
+        for h in range(hq):
+            qf = q[bi, :, h].float()
+            kf = k[bi, :, h // g].float()
+            vf = v[bi, :, h // g].float()
+            s = (qf @ kf.T) * scale
+            if hidden is not None:
+                s.masked_fill_(hidden, float("-inf"))
+            l = torch.logsumexp(s, dim=-1)
+            p = torch.exp(s - l[:, None])
+            p = torch.nan_to_num(p, nan=0.0)
+            out[bi, :, h] = p @ vf
+            lse[bi, h] = l
+    return out, lse
+
+
+def make_qkv(shape, dtype, layout, device, gen):
+    b, sq, sk, hq, hkv, d = shape
+    if layout == "packed":  # one (b, s, 3, h, d) buffer, like a fused qkv projection
+        assert sq == sk and hq == hkv
+        qkv = torch.randn(b, sq, 3, hq, d, device=device, generator=gen).to(dtype)
+        return qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2]
+    if layout == "bhsd":  # (b, h, s, d) storage seen as (b, s, h, d)
+        q = torch.randn(b, hq, sq, d, device=device, generator=gen).to(dtype).transpose(1, 2)
+        k = torch.randn(b, hkv, sk, d, device=device, generator=gen).to(dtype).transpose(1, 2)
+        v = torch.randn(b, hkv, sk, d, device=device, generator=gen).to(dtype).transpose(1, 2)
+        return q, k, v
+    q = torch.randn(b, sq, hq, d, device=device, generator=gen).to(dtype)
+    k = torch.randn(b, sk, hkv, d, device=device, generator=gen).to(dtype)
+    v = torch.randn(b, sk, hkv, d, device=device, generator=gen).to(dtype)
+    return q, k, v
+
+
+def poisoned_out(b, sq, hq, d, dtype, device):
+    big = torch.full((b, sq + GUARD, hq, d), float("nan"), dtype=dtype, device=device)
+    big[:, sq:] = 7.0  # guard band sentinel
+    return big, big[:, :sq]
+
+
+def wait_or_die(what, timeout):
+    ev = torch.cuda.Event()
+    ev.record()
+    t0 = time.time()
+    while not ev.query():
+        if time.time() - t0 > timeout:
+            print(f"HANG: {what} did not finish within {timeout:.0f} s", flush=True)
+            os._exit(3)
+        time.sleep(0.001)
+
+
+def run_fwd(lib, q, k, v, out, lse, causal, backend, descales=(1.0, 1.0, 1.0), timeout=30.0, what=""):
+    p = fa.fill_fwd(lib, torch, q, k, v, out, lse, causal=causal, backend=backend, descales=descales)
+    st = lib.fwd(p)
+    if st != fa.FA_OK:
+        return st, lib.last_error()
+    wait_or_die(what, timeout)
+    torch.cuda.synchronize()
+    return st, ""
+
+
+class Results:
+    def __init__(self):
+        self.passed = 0
+        self.failed = []
+
+    def report(self, name, ok, detail):
+        print(f"{'PASS' if ok else 'FAIL'} {name}: {detail}", flush=True)
+        if ok:
+            self.passed += 1
+        else:
+            self.failed.append(name)
+
+
+def compare(out_big, out, lse, ref_out, ref_lse, sq, tol):
+    problems = []
+    if torch.isnan(out).any():
+        problems.append(f"{int(torch.isnan(out).sum())} NaN in out")
+    guard = out_big[:, sq:]
+    if not bool((guard == 7.0).all()):
+        problems.append("guard rows after out were written")
+    o = out.float()
+    err = (o - ref_out).abs()
+    err = torch.nan_to_num(err, nan=float("inf"))
+    bound = tol["atol"] + tol["rtol"] * ref_out.abs()
+    max_err = float(err.max()) if err.numel() else 0.0
+    mean_err = float(err.mean()) if err.numel() else 0.0
+    if bool((err > bound).any()):
+        problems.append(f"max|err| {max_err:.3g} over atol {tol['atol']} + rtol {tol['rtol']}")
+    if mean_err > tol["mean"]:
+        problems.append(f"mean|err| {mean_err:.3g} > {tol['mean']}")
+    lse_detail = ""
+    if lse is not None:
+        ref_inf = torch.isinf(ref_lse)
+        if bool((torch.isinf(lse) != ref_inf).any()) or torch.isnan(lse).any():
+            problems.append("lse: -inf/NaN pattern differs from the reference (empty rows must be -inf)")
+        finite = ~ref_inf
+        lse_err = float((lse[finite] - ref_lse[finite]).abs().max()) if bool(finite.any()) else 0.0
+        if lse_err > tol["lse"]:
+            problems.append(f"lse max|err| {lse_err:.3g} > {tol['lse']}")
+        lse_detail = f", lse max|err| {lse_err:.2e}"
+    detail = f"max|err| {max_err:.2e}, mean|err| {mean_err:.2e}{lse_detail}"
+    return not problems, detail + ("" if not problems else " -- " + "; ".join(problems))
+
+
+def check_16bit(lib, res, dtype, d, shape, causal, layout, gen, timeout):
+    b, sq, sk, hq, hkv = shape
+    dev = torch.device("cuda")
+    q, k, v = make_qkv((b, sq, sk, hq, hkv, d), dtype, layout, dev, gen)
+    out_big, out = poisoned_out(b, sq, hq, d, dtype, dev)
+    lse = torch.full((b, hq, sq), float("nan"), dtype=torch.float32, device=dev)
+    name = f"{str(dtype)[6:]} d{d} b{b} sq{sq} sk{sk} h{hq}/{hkv} {'causal' if causal else 'full'} {layout}"
+    st, msg = run_fwd(lib, q, k, v, out, lse, causal, fa.FA_BACKEND_CUDA_SM90, timeout=timeout, what=name)
+    if st != fa.FA_OK:
+        res.report(name, False, f"status {st}: {msg}")
+        return
+    ref_out, ref_lse = reference(q, k, v, causal, 1.0 / math.sqrt(d))
+    ok, detail = compare(out_big, out, lse, ref_out, ref_lse, sq, TOL[dtype])
+    res.report(name, ok, detail)
+
+
+def quantize_e4m3(x):
+    amax = float(x.float().abs().max().clamp(min=1e-6))
+    scale = amax / 448.0
+    return (x.float() / scale).to(torch.float8_e4m3fn), scale
+
+
+def check_fp8(lib, res, d, shape, causal, gen, timeout):
+    b, sq, sk, hq, hkv = shape
+    dev = torch.device("cuda")
+    q, k, v = make_qkv((b, sq, sk, hq, hkv, d), torch.float32, "bshd", dev, gen)
+    (q8, sq_), (k8, sk_), (v8, sv_) = quantize_e4m3(q), quantize_e4m3(k), quantize_e4m3(v)
+    out_big, out = poisoned_out(b, sq, hq, d, torch.bfloat16, dev)
+    lse = torch.full((b, hq, sq), float("nan"), dtype=torch.float32, device=dev)
+    name = f"e4m3 d{d} b{b} sq{sq} sk{sk} h{hq}/{hkv} {'causal' if causal else 'full'}"
+    st, msg = run_fwd(lib, q8, k8, v8, out, lse, causal, fa.FA_BACKEND_CUDA_SM90, descales=(sq_, sk_, sv_),
+                      timeout=timeout, what=name)
+    if st != fa.FA_OK:
+        res.report(name, False, f"status {st}: {msg}")
+        return
+    qd, kd, vd = q8.float() * sq_, k8.float() * sk_, v8.float() * sv_
+    ref_out, ref_lse = reference(qd, kd, vd, causal, 1.0 / math.sqrt(d))
+    ok, detail = compare(out_big, out, lse, ref_out, ref_lse, sq, TOL["fp8"])
+    # The same dequantized inputs through the bf16 kernel: how far FP8 P·V lands from the 16-bit path.
+    qb, kb, vb = qd.to(torch.bfloat16), kd.to(torch.bfloat16), vd.to(torch.bfloat16)
+    ob_big, ob = poisoned_out(b, sq, hq, d, torch.bfloat16, dev)
+    st, msg = run_fwd(lib, qb, kb, vb, ob, None, causal, fa.FA_BACKEND_CUDA_SM90, timeout=timeout, what=name + " (bf16)")
+    if st == fa.FA_OK:
+        vs16 = float((out.float() - ob.float()).abs().max())
+        detail += f", vs bf16 path max|diff| {vs16:.2e}"
+    res.report(name, ok, detail)
+
+
+def check_api(lib, res, timeout):
+    """Calls the Hopper backend must refuse cleanly, and AUTO's choice for a plain bf16 call."""
+    dev = torch.device("cuda")
+    gen = torch.Generator(device=dev).manual_seed(1)
+    q, k, v = make_qkv((1, 64, 64, 2, 2, 96), torch.bfloat16, "bshd", dev, gen)
+    _, out = poisoned_out(1, 64, 2, 96, torch.bfloat16, dev)
+    lse = torch.empty(1, 2, 64, device=dev)
+    p = fa.fill_fwd(lib, torch, q, k, v, out, lse, causal=False, backend=fa.FA_BACKEND_CUDA_SM90)
+    st = lib.fwd(p)
+    msg = lib.last_error()
+    res.report("api: head_dim 96 forced to SM90 is refused", st == fa.FA_ERR_UNSUPPORTED and len(msg) > 0,
+               f"status {st}: {msg}")
+
+    # A row stride that TMA cannot take (132 elements = 264 bytes): refused when forced, AUTO falls back.
+    big = torch.randn(1, 64, 1, 132, device=dev, generator=gen).to(torch.bfloat16)
+    qm = big[..., :128]
+    k2, v2 = (torch.randn(1, 64, 1, 128, device=dev, generator=gen).to(torch.bfloat16) for _ in range(2))
+    _, out2 = poisoned_out(1, 64, 1, 128, torch.bfloat16, dev)
+    lse2 = torch.empty(1, 1, 64, device=dev)
+    p = fa.fill_fwd(lib, torch, qm, k2, v2, out2, lse2, causal=False, backend=fa.FA_BACKEND_CUDA_SM90)
+    st = lib.fwd(p)
+    msg = lib.last_error()
+    res.report("api: 16-byte-misaligned q row stride forced to SM90 is refused", st == fa.FA_ERR_UNSUPPORTED,
+               f"status {st}: {msg}")
+    p.backend = fa.FA_BACKEND_AUTO
+    st, chosen = lib.select_backend(p)
+    # Whether SM80 takes this stride is the FA2 backend's business: informational only.
+    print(f"INFO api: AUTO for that stride -> status {st}, backend {chosen} {lib.last_error()}", flush=True)
+
+    q, k, v = make_qkv((1, 256, 256, 2, 2, 128), torch.bfloat16, "bshd", dev, gen)
+    _, out = poisoned_out(1, 256, 2, 128, torch.bfloat16, dev)
+    p = fa.fill_fwd(lib, torch, q, k, v, out, None, causal=True, backend=fa.FA_BACKEND_AUTO)
+    st, chosen = lib.select_backend(p)
+    res.report("api: AUTO picks SM90 for bf16 head_dim 128", st == fa.FA_OK and chosen == fa.FA_BACKEND_CUDA_SM90,
+               f"status {st}, backend {chosen} {lib.last_error()}")
+    # Without an LSE buffer the kernel must still write out.
+    p.backend = fa.FA_BACKEND_CUDA_SM90
+    st = lib.fwd(p)
+    if st == fa.FA_OK:
+        wait_or_die("api: no-LSE call", timeout)
+        torch.cuda.synchronize()
+    ref_out, _ = reference(q, k, v, True, 1.0 / math.sqrt(128))
+    err = float((out.float() - ref_out).abs().max()) if st == fa.FA_OK else float("inf")
+    res.report("api: softmax_lse = NULL", st == fa.FA_OK and err < 2e-2, f"status {st}, max|err| {err:.2e}")
+
+
+FULL_SHAPES = [  # (batch, seqlen_q, seqlen_k, heads_q, heads_kv)
+    (1, 128, 128, 1, 1),
+    (2, 1, 1, 4, 4),
+    (2, 17, 17, 4, 4),
+    (2, 1000, 1000, 4, 2),
+    (1, 2048, 2048, 4, 1),
+    (1, 17, 1000, 4, 4),
+    (1, 1000, 17, 4, 4),
+    (1, 128, 2048, 2, 2),
+    (1, 2048, 128, 2, 2),
+    (3, 300, 700, 6, 3),
+    (1, 8192, 8192, 2, 1),
+]
+QUICK_SHAPES = [(1, 128, 128, 1, 1), (2, 17, 17, 4, 4), (2, 1000, 1000, 4, 2), (1, 1000, 17, 4, 4), (1, 17, 1000, 4, 4)]
+TINY_SHAPES = [(1, 130, 200, 2, 1), (1, 200, 70, 2, 2)]
+FP8_SHAPES = [(1, 128, 128, 1, 1), (2, 17, 17, 2, 2), (1, 1000, 1000, 4, 2), (1, 1000, 17, 2, 2), (1, 17, 1000, 2, 2),
+              (1, 2048, 2048, 2, 1)]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--tiny", action="store_true")
+    ap.add_argument("--no-fp8", action="store_true")
+    ap.add_argument("--only", default="", help="comma list of: 16bit, fp8, api")
+    ap.add_argument("--lib", default=None)
+    ap.add_argument("--hang-timeout", type=float, default=30.0)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+
+    lib = fa.Library(args.lib)
+    torch.cuda.init()
+    cc = torch.cuda.get_device_capability()
+    print(f"library {lib.version()}, capabilities 0x{lib.lib.fa_capabilities():x}, device "
+          f"{torch.cuda.get_device_name()} (sm_{cc[0]}{cc[1]}), torch {torch.__version__}", flush=True)
+    gen = torch.Generator(device="cuda").manual_seed(args.seed)
+    res = Results()
+    only = set(filter(None, args.only.split(",")))
+    want = lambda part: not only or part in only  # noqa: E731
+
+    if args.tiny:
+        dtypes, hdims, shapes, fp8_shapes, layouts = [torch.bfloat16], [64, 128], TINY_SHAPES, TINY_SHAPES[:1], ["bshd"]
+    elif args.quick:
+        dtypes, hdims, shapes, fp8_shapes, layouts = [torch.bfloat16, torch.float16], [64, 128, 256], QUICK_SHAPES, \
+            FP8_SHAPES[:3], ["bshd"]
+    else:
+        dtypes, hdims, shapes, fp8_shapes, layouts = [torch.bfloat16, torch.float16], [64, 128, 256], FULL_SHAPES, \
+            FP8_SHAPES, ["bshd", "bhsd", "packed"]
+
+    if want("16bit"):
+        for dtype in dtypes:
+            for d in hdims:
+                for i, shape in enumerate(shapes):
+                    for causal in (False, True):
+                        layout = layouts[i % len(layouts)]
+                        if layout == "packed" and not (shape[1] == shape[2] and shape[3] == shape[4]):
+                            layout = "bshd"
+                        check_16bit(lib, res, dtype, d, shape, causal, layout, gen, args.hang_timeout)
+    if want("fp8") and not args.no_fp8:
+        for d in hdims if not args.tiny else [128]:
+            for shape in fp8_shapes:
+                for causal in (False, True):
+                    check_fp8(lib, res, d, shape, causal, gen, args.hang_timeout)
+    if want("api") and not args.tiny:
+        check_api(lib, res, args.hang_timeout)
+
+    print(f"SUMMARY check_sm90: {res.passed} passed, {len(res.failed)} failed", flush=True)
+    for n in res.failed:
+        print(f"  failed: {n}")
+    sys.exit(0 if not res.failed else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# One device call for the Hopper (FA3) forward: build, inspect the sm_90a code, check, sanitize, bench.
+#
+#   tests/gpu/sm90/run_sm90.sh [all | build | inspect | check | quick | sanitize | bench] ...
+#
+# Phases run in the order given ("all" = build inspect check sanitize bench). Every phase has a time
+# limit and "all" skips what no longer fits in BUDGET_S seconds (default 570, under the 600 s a device
+# command may take): call again with the skipped phases; the build directory is reused while the
+# machine stays warm. Logs go to $OUT (or ./sm90_out); the summary is printed last.
+set -u
+cd "$(dirname "$0")/../../.."
+ROOT=$(pwd)
+OUT=${OUT:-$ROOT/sm90_out}
+mkdir -p "$OUT"
+BUILD=${BUILD:-$ROOT/build}
+BUDGET_S=${BUDGET_S:-570}
+START=$(date +%s)
+SUMMARY=()
+export FLASHATTN_LIB=$BUILD/lib/libflashattn.so
+export PYTHONUNBUFFERED=1
+
+find_tool() {
+    command -v "$1" 2>/dev/null && return
+    for d in /usr/local/cuda/bin /usr/local/cuda-*/bin /opt/cuda/bin; do
+        [ -x "$d/$1" ] && { echo "$d/$1"; return; }
+    done
+}
+NVCC=$(find_tool nvcc)
+CUOBJDUMP=$(find_tool cuobjdump)
+SANITIZER=$(find_tool compute-sanitizer)
+
+left() { echo $((BUDGET_S - ($(date +%s) - START))); }
+note() { SUMMARY+=("$*"); echo "== $*"; }
+
+# run_limited NAME SECONDS LOG cmd...: runs with a time limit, records pass/fail/timeout.
+run_limited() {
+    local name=$1 limit=$2 log=$3; shift 3
+    local l; l=$(left)
+    if [ "$l" -lt 20 ]; then note "$name: SKIPPED (budget used; run it in another call)"; return 2; fi
+    [ "$limit" -gt "$l" ] && limit=$l
+    echo "== $name (limit ${limit}s) -> $log"
+    local t0=$(date +%s)
+    timeout -k 10 "$limit" "$@" > >(tee "$log") 2>&1
+    local rc=$? dt=$(( $(date +%s) - t0 ))
+    if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then note "$name: TIMEOUT after ${dt}s (a hang? see $log)";
+    elif [ $rc -ne 0 ]; then note "$name: FAILED rc=$rc in ${dt}s (see $log)";
+    else note "$name: ok in ${dt}s"; fi
+    return $rc
+}
+
+phase_env() {
+    {
+        nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1
+        "$NVCC" --version 2>&1 | tail -2
+        python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)" 2>&1
+        cmake --version | head -1
+    } | tee "$OUT/env.log"
+}
+
+phase_build() {
+    # -Xptxas=-v for every CUDA file: registers, spills and wgmma serialisation notes of each kernel.
+    run_limited "build" 480 "$OUT/build.log" bash -c "
+        cmake -S native -B '$BUILD' -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLASHATTN_CUDA=ON \
+              -DFLASHATTN_CUDA_ARCHS=90 -DCMAKE_CUDA_FLAGS='-Xptxas=-v' &&
+        cmake --build '$BUILD' -j16"
+    local rc=$?
+    if [ -f "$FLASHATTN_LIB" ] && [ $rc -eq 0 ]; then
+        grep -q "sm90a kernels: ON" "$OUT/build.log" || note "build: WARNING: CMake did not enable the sm90a kernels (nvcc < 12.3?)"
+    fi
+    return $rc
+}
+
+phase_inspect() {
+    local log=$OUT/inspect.log
+    : > "$log"
+    {
+        echo "--- ptxas: FA3 kernels (registers / spills / stack) ---"
+        # ptxas -v prints the entry name, then 'Used N registers' lines: keep the sm90 kernels' blocks.
+        awk '/Compiling entry function .*fa4sm9010fwd_kernel/ {on=1; print; next}
+             on && /ptxas info|ptxas warning|bytes stack|spill/ {print; if ($0 ~ /Used [0-9]+ registers/) on=0; next}
+             {on=0}' "$OUT/build.log"
+        echo "--- ptxas warnings mentioning wgmma / setmaxnreg / spills in sm90 files ---"
+        grep -n -i -E "wgmma|setmaxnreg|Potential Performance Loss|spill" "$OUT/build.log" | grep -v "0 bytes spill" | head -60
+        echo "--- SASS of the sm90 objects ---"
+        for o in $(find "$BUILD" -path '*flashattn_sm90.dir*' -name 'fwd_*hdim*.cu.o' | sort); do
+            sass=$OUT/$(basename "$o" .cu.o).sass
+            "$CUOBJDUMP" -sass "$o" > "$sass" 2>&1
+            printf '%-28s HGMMA %5s  UTMALDG %3s  local(STL/LDL) %3s  SYNCS %4s  USETMAXREG %2s\n' "$(basename "$o")" \
+                "$(grep -c HGMMA "$sass")" "$(grep -c UTMALDG "$sass")" "$(grep -cE '\b(STL|LDL)\b' "$sass")" \
+                "$(grep -c SYNCS "$sass")" "$(grep -c USETMAXREG "$sass")"
+        done
+    } 2>&1 | tee "$log"
+    local regs; regs=$(grep -c "Used 168 registers" "$log")
+    local kernels; kernels=$(grep -c "Compiling entry function" "$log")
+    local local_mem; local_mem=$(awk '/HGMMA/ && $7 > 0 {n++} END {print n+0}' "$log")
+    note "inspect: $kernels sm90 kernels, $regs report 168 registers (setmaxnreg needs the full 384x168 pool); $local_mem objects with local memory; details in $log"
+}
+
+phase_check() {
+    run_limited "check (full)" 420 "$OUT/check.log" python3 tests/gpu/sm90/check_sm90.py
+    grep -h "^SUMMARY\|^HANG" "$OUT/check.log" | while read -r l; do note "  $l"; done
+}
+
+phase_quick() {
+    run_limited "check (quick)" 240 "$OUT/check_quick.log" python3 tests/gpu/sm90/check_sm90.py --quick
+    grep -h "^SUMMARY\|^HANG" "$OUT/check_quick.log" | while read -r l; do note "  $l"; done
+}
+
+phase_sanitize() {
+    if [ -z "$SANITIZER" ]; then note "sanitize: SKIPPED (no compute-sanitizer found)"; return; fi
+    for tool in memcheck racecheck synccheck; do
+        run_limited "sanitize $tool" 150 "$OUT/sanitize_$tool.log" \
+            "$SANITIZER" --tool "$tool" --kernel-name kns=fwd_kernel --print-limit 20 \
+            python3 tests/gpu/sm90/check_sm90.py --tiny --hang-timeout 120
+        grep -h "ERROR SUMMARY\|RACECHECK SUMMARY\|^SUMMARY\|^HANG" "$OUT/sanitize_$tool.log" | while read -r l; do note "  $tool: $l"; done
+    done
+}
+
+phase_bench() {
+    run_limited "bench" 300 "$OUT/bench.log" python3 tests/gpu/sm90/bench_sm90.py
+}
+
+phases=("$@")
+[ ${#phases[@]} -eq 0 ] && phases=(all)
+phase_env
+for ph in "${phases[@]}"; do
+    case $ph in
+        all) phase_build && { phase_inspect; phase_check; phase_sanitize; phase_bench; } ;;
+        build) phase_build ;;
+        inspect) phase_inspect ;;
+        check) phase_check ;;
+        quick) phase_quick ;;
+        sanitize) phase_sanitize ;;
+        bench) phase_bench ;;
+        *) echo "unknown phase $ph"; exit 2 ;;
+    esac
+done
+
+echo
+echo "================ SUMMARY (run_sm90.sh, $(( $(date +%s) - START ))s) ================"
+for l in "${SUMMARY[@]}"; do echo "$l"; done
+[ -f "$OUT/bench.log" ] && sed -n '/^SUMMARY bench_sm90/,$p' "$OUT/bench.log"
