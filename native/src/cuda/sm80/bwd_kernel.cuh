@@ -1,0 +1,272 @@
+// FlashAttention-2 backward, dK/dV kernel: one block per (key tile, kv head, batch). K and V of the
+// tile stay in smem; the block walks every query tile of every query head of its GQA group (causal:
+// only tiles that see a key of this tile), recomputes P from the forward's LSE, and accumulates dV and
+// dK in registers, so they are summed over the group on chip and written once. dQ contributions go to
+// the fp32 workspace with atomics, unless the deterministic dQ kernel computes dQ on its own.
+//
+// Per query tile, three products, each with its own warp grid (traits.h):
+//   A: S^T = K Q^T and dP^T = V dO^T (key rows), P^T = exp(S^T*scale - LSE), dS^T = P^T (dP^T - D)
+//   B: dV += P^T dO and dK += dS^T Q, with P^T and dS^T exchanged through smem
+//   C: dQ += dS K (atomics)
+#pragma once
+#include <cstdint>
+
+#include "../primitives/math.cuh"
+#include "mask.cuh"
+#include "params.h"
+#include "smem_tile.cuh"
+#include "traits.h"
+#include "warp_gemm.cuh"
+
+namespace fa::sm80 {
+
+template <typename T, int D>
+struct BwdShape {
+    using Tr = BwdTraits<D>;
+    static constexpr int kBlockM = Tr::kBlockM, kBlockN = Tr::kBlockN, kWarps = Tr::kWarps;
+    static constexpr int kThreads = kWarps * 32;
+    // Warp tiles: (fragments of 16 rows) x (fragments of 8 columns) per product.
+    static constexpr int kAMF = kBlockN / Tr::kARows / 16, kANF = kBlockM / Tr::kACols / 8;
+    static constexpr int kBMF = kBlockN / Tr::kBRows / 16, kBNF = D / Tr::kBCols / 8;
+    static constexpr int kCMF = kBlockM / Tr::kCRows / 16, kCNF = D / Tr::kCCols / 8;
+    using KVTile = SmemTile<kBlockN, D>;     // K, V; reused for dK, dV at the end
+    using QTile = SmemTile<kBlockM, D>;      // Q, dO, per stage
+    using PTile = SmemTile<kBlockN, kBlockM>;  // P^T, dS^T
+    static constexpr int kVecBytes = kBlockM * 4;  // LSE or D of one query tile
+    static constexpr int smem_bytes(int stages) {
+        return 2 * KVTile::kBytes + 2 * stages * QTile::kBytes + 2 * PTile::kBytes + 2 * stages * kVecBytes;
+    }
+    static_assert(kAMF * 16 * Tr::kARows == kBlockN && kANF * 8 * Tr::kACols == kBlockM, "warp grid A");
+    static_assert(kBMF * 16 * Tr::kBRows == kBlockN && kBNF * 8 * Tr::kBCols == D, "warp grid B");
+    static_assert(kCMF * 16 * Tr::kCRows == kBlockM && kCNF * 8 * Tr::kCCols == D, "warp grid C");
+    static_assert(kANF % 2 == 0, "P^T stores pair 8-column fragments");
+};
+
+// Shared-memory map of the dK/dV kernel (byte addresses).
+template <typename T, int D>
+struct BwdSmem {
+    using S = BwdShape<T, D>;
+    uint32_t k, v, q, dout, p, ds, lse, dsum;  // q, dout, lse, dsum: stage 0; + stage * stride
+    uint16_t *k_ptr, *v_ptr, *p_ptr, *ds_ptr;
+    const float *lse_ptr, *dsum_ptr;
+
+    __device__ __forceinline__ BwdSmem(unsigned char* base, int stages) {
+        const uint32_t b = cuda::smem_u32(base);
+        k = b;
+        v = k + S::KVTile::kBytes;
+        q = v + S::KVTile::kBytes;
+        dout = q + stages * S::QTile::kBytes;
+        p = dout + stages * S::QTile::kBytes;
+        ds = p + S::PTile::kBytes;
+        lse = ds + S::PTile::kBytes;
+        dsum = lse + stages * S::kVecBytes;
+        k_ptr = reinterpret_cast<uint16_t*>(base);
+        v_ptr = k_ptr + S::KVTile::kElems;
+        p_ptr = reinterpret_cast<uint16_t*>(base + (p - b));
+        ds_ptr = reinterpret_cast<uint16_t*>(base + (ds - b));
+        lse_ptr = reinterpret_cast<const float*>(base + (lse - b));
+        dsum_ptr = reinterpret_cast<const float*>(base + (dsum - b));
+    }
+};
+
+// One step of the walk: which query head and which query tile.
+struct BwdStep {
+    int head, m_block;
+};
+
+// Issues the loads of one step: Q and dO tiles, and the tile's LSE and D from the workspace.
+template <typename T, int D>
+__device__ __forceinline__ void bwd_load_step(const BwdArgs& a, const BwdSmem<T, D>& sm, const SeqSpan& seq,
+                                              int b, BwdStep step, int stage, int tid) {
+    using S = BwdShape<T, D>;
+    const int m0 = step.m_block * S::kBlockM;
+    const uint16_t* q = static_cast<const uint16_t*>(a.q.ptr) + seq.q_offset(b, a.q) + step.head * a.q.head_stride +
+                        m0 * a.q.row_stride;
+    const uint16_t* dout = static_cast<const uint16_t*>(a.dout.ptr) + seq.q_offset(b, a.dout) +
+                           step.head * a.dout.head_stride + m0 * a.dout.row_stride;
+    const uint32_t qoff = uint32_t(stage * S::QTile::kBytes);
+    load_tile_async<S::kBlockM, D, S::kThreads>(sm.q + qoff, q, a.q.row_stride, seq.seqlen_q - m0, a.head_dim, tid);
+    load_tile_async<S::kBlockM, D, S::kThreads>(sm.dout + qoff, dout, a.dout.row_stride, seq.seqlen_q - m0,
+                                                 a.head_dim, tid);
+    // The workspace rows are padded past every tile: no predicate.
+    constexpr int kVecChunks = S::kBlockM / 4;
+    const int64_t ws = (int64_t(b) * a.heads_q + step.head) * a.rows_padded + m0;
+    const uint32_t voff = uint32_t(stage * S::kVecBytes);
+    if (tid < kVecChunks) cuda::cp_async_16(sm.lse + voff + tid * 16, a.lse_log2 + ws + tid * 4, true);
+    else if (tid < 2 * kVecChunks)
+        cuda::cp_async_16(sm.dsum + voff + (tid - kVecChunks) * 16, a.dsum + ws + (tid - kVecChunks) * 4, true);
+}
+
+// Product A: P^T and dS^T of one (key tile, query tile), written to smem for products B and C.
+template <typename T, int D>
+__device__ __forceinline__ void bwd_probs_and_grads(const BwdArgs& a, const BwdSmem<T, D>& sm, const Mask& mask,
+                                                    int n0, int m0, int stage, int warp, int lane) {
+    using S = BwdShape<T, D>;
+    constexpr int MF = S::kAMF, NF = S::kANF;
+    constexpr int KP = S::KVTile::kPitch, QP = S::QTile::kPitch, PP = S::PTile::kPitch;
+    const int row0 = (warp % S::Tr::kARows) * MF * 16;  // key rows
+    const int col0 = (warp / S::Tr::kARows) * NF * 8;   // query columns
+    const uint32_t qoff = uint32_t(stage * S::QTile::kBytes);
+
+    float s[MF][NF][4];
+    zero(s);
+    gemm_ss<T, MF, NF, D / 16, KP, false, QP, false>(s, sm.k + uint32_t(row0 * KP * 2) + lane_offset_a<KP>(lane),
+                                                      sm.q + qoff + uint32_t(col0 * QP * 2) + lane_offset_b<QP>(lane));
+    if (mask.tile_needs_mask(m0, n0 + S::kBlockN)) mask_scores_transposed(s, mask, n0 + row0, m0 + col0, lane);
+
+    // P = exp2(S * scale*log2e - LSE*log2e); padding rows and rows without keys carry LSE = +inf: P = 0.
+    const float* lse = sm.lse_ptr + stage * S::kBlockM + col0 + 2 * (lane & 3);
+    const float* dsum = sm.dsum_ptr + stage * S::kBlockM + col0 + 2 * (lane & 3);
+#pragma unroll
+    for (int nf = 0; nf < NF; ++nf) {
+        const float2 l = *reinterpret_cast<const float2*>(lse + nf * 8);
+#pragma unroll
+        for (int mf = 0; mf < MF; ++mf) {
+            s[mf][nf][0] = cuda::exp2_approx(fmaf(s[mf][nf][0], a.scale_log2, -l.x));
+            s[mf][nf][1] = cuda::exp2_approx(fmaf(s[mf][nf][1], a.scale_log2, -l.y));
+            s[mf][nf][2] = cuda::exp2_approx(fmaf(s[mf][nf][2], a.scale_log2, -l.x));
+            s[mf][nf][3] = cuda::exp2_approx(fmaf(s[mf][nf][3], a.scale_log2, -l.y));
+        }
+    }
+    store_acc<T, PP>(sm.p_ptr, s, row0, col0, lane, 1.f);
+
+    float dp[MF][NF][4];
+    zero(dp);
+    gemm_ss<T, MF, NF, D / 16, KP, false, QP, false>(dp, sm.v + uint32_t(row0 * KP * 2) + lane_offset_a<KP>(lane),
+                                                      sm.dout + qoff + uint32_t(col0 * QP * 2) + lane_offset_b<QP>(lane));
+#pragma unroll
+    for (int nf = 0; nf < NF; ++nf) {
+        const float2 d = *reinterpret_cast<const float2*>(dsum + nf * 8);
+#pragma unroll
+        for (int mf = 0; mf < MF; ++mf) {
+            dp[mf][nf][0] = s[mf][nf][0] * (dp[mf][nf][0] - d.x);
+            dp[mf][nf][1] = s[mf][nf][1] * (dp[mf][nf][1] - d.y);
+            dp[mf][nf][2] = s[mf][nf][2] * (dp[mf][nf][2] - d.x);
+            dp[mf][nf][3] = s[mf][nf][3] * (dp[mf][nf][3] - d.y);
+        }
+    }
+    store_acc<T, PP>(sm.ds_ptr, dp, row0, col0, lane, 1.f);
+}
+
+// Product B: dV += P^T dO, dK += dS^T Q over the query tile.
+template <typename T, int D>
+__device__ __forceinline__ void bwd_accumulate_dkdv(float (&dk)[BwdShape<T, D>::kBMF][BwdShape<T, D>::kBNF][4],
+                                                    float (&dv)[BwdShape<T, D>::kBMF][BwdShape<T, D>::kBNF][4],
+                                                    const BwdSmem<T, D>& sm, int stage, int warp, int lane) {
+    using S = BwdShape<T, D>;
+    constexpr int MF = S::kBMF, NF = S::kBNF;
+    constexpr int QP = S::QTile::kPitch, PP = S::PTile::kPitch;
+    const int row0 = (warp % S::Tr::kBRows) * MF * 16;  // key rows
+    const int col0 = (warp / S::Tr::kBRows) * NF * 8;   // head-dim columns
+    const uint32_t qoff = uint32_t(stage * S::QTile::kBytes);
+    const uint32_t a_off = uint32_t(row0 * PP * 2) + lane_offset_a<PP>(lane);
+    const uint32_t b_off = qoff + uint32_t(col0 * 2) + lane_offset_b_trans<QP>(lane);
+    gemm_ss<T, MF, NF, S::kBlockM / 16, PP, false, QP, true>(dv, sm.p + a_off, sm.dout + b_off);
+    gemm_ss<T, MF, NF, S::kBlockM / 16, PP, false, QP, true>(dk, sm.ds + a_off, sm.q + b_off);
+}
+
+// Product C: dQ(tile) += dS K, added to the fp32 workspace.
+template <typename T, int D>
+__device__ __forceinline__ void bwd_accumulate_dq(const BwdArgs& a, const BwdSmem<T, D>& sm, int b, int head,
+                                                  int m0, int seqlen_q, int warp, int lane) {
+    using S = BwdShape<T, D>;
+    constexpr int MF = S::kCMF, NF = S::kCNF;
+    constexpr int KP = S::KVTile::kPitch, PP = S::PTile::kPitch;
+    const int row0 = (warp % S::Tr::kCRows) * MF * 16;  // query rows
+    const int col0 = (warp / S::Tr::kCRows) * NF * 8;   // head-dim columns
+    float dq[MF][NF][4];
+    zero(dq);
+    gemm_ss<T, MF, NF, S::kBlockN / 16, PP, true, KP, true>(
+        dq, sm.ds + uint32_t(row0 * 2) + lane_offset_a_trans<PP>(lane), sm.k + uint32_t(col0 * 2) + lane_offset_b_trans<KP>(lane));
+
+    float* acc = a.dq_accum + ((int64_t(b) * a.heads_q + head) * a.rows_padded + m0) * a.dim_padded;
+    const int g = lane >> 2, t = lane & 3;
+#pragma unroll
+    for (int mf = 0; mf < MF; ++mf)
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+            const int row = row0 + mf * 16 + g + 8 * h;
+            if (m0 + row < seqlen_q) {
+                float* r = acc + int64_t(row) * a.dim_padded + col0 + 2 * t;
+#pragma unroll
+                for (int nf = 0; nf < NF; ++nf) {
+                    atomicAdd(r + nf * 8, dq[mf][nf][2 * h]);
+                    atomicAdd(r + nf * 8 + 1, dq[mf][nf][2 * h + 1]);
+                }
+            }
+        }
+}
+
+template <typename T, int D>
+__global__ void __launch_bounds__(BwdShape<T, D>::kThreads, 1) bwd_dkdv_kernel(const BwdArgs a, const int stages) {
+    using S = BwdShape<T, D>;
+    extern __shared__ __align__(128) unsigned char smem[];
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int n_block = blockIdx.x, kvh = blockIdx.y, b = blockIdx.z;
+    const SeqSpan seq = seq_span(a.cu_seqlens_q, a.cu_seqlens_k, b, a.seqlen_q, a.seqlen_k);
+    const int n0 = n_block * S::kBlockN;
+    if (n0 >= seq.seqlen_k) return;
+    const Mask mask{seq.seqlen_q, seq.seqlen_k, a.causal != 0};
+
+    const int64_t k_base = seq.k_offset(b, a.k) + kvh * a.k.head_stride + n0 * a.k.row_stride;
+    const int64_t v_base = seq.k_offset(b, a.v) + kvh * a.v.head_stride + n0 * a.v.row_stride;
+    uint16_t* dk_out = static_cast<uint16_t*>(const_cast<void*>(a.dk.ptr)) + seq.k_offset(b, a.dk) +
+                       kvh * a.dk.head_stride + n0 * a.dk.row_stride;
+    uint16_t* dv_out = static_cast<uint16_t*>(const_cast<void*>(a.dv.ptr)) + seq.k_offset(b, a.dv) +
+                       kvh * a.dv.head_stride + n0 * a.dv.row_stride;
+
+    // Query tiles that see a key of this tile: causal row i sees key n0 iff i >= n0 - (seqlen_k - seqlen_q).
+    const int m_begin = mask.causal ? max(0, n0 - seq.seqlen_k + seq.seqlen_q) / S::kBlockM : 0;
+    const int m_tiles = max(0, ceil_div(seq.seqlen_q, S::kBlockM) - m_begin);
+    const int steps = a.group * m_tiles;
+    if (steps == 0) {
+        zero_tile<S::kBlockN, D, S::kThreads>(dk_out, a.dk.row_stride, seq.seqlen_k - n0, a.head_dim, tid);
+        zero_tile<S::kBlockN, D, S::kThreads>(dv_out, a.dv.row_stride, seq.seqlen_k - n0, a.head_dim, tid);
+        return;
+    }
+    auto step_at = [&](int i) { return BwdStep{kvh * a.group + i / m_tiles, m_begin + i % m_tiles}; };
+
+    const BwdSmem<T, D> sm(smem, stages);
+    load_tile_async<S::kBlockN, D, S::kThreads>(sm.k, static_cast<const uint16_t*>(a.k.ptr) + k_base, a.k.row_stride,
+                                                 seq.seqlen_k - n0, a.head_dim, tid);
+    load_tile_async<S::kBlockN, D, S::kThreads>(sm.v, static_cast<const uint16_t*>(a.v.ptr) + v_base, a.v.row_stride,
+                                                 seq.seqlen_k - n0, a.head_dim, tid);
+    bwd_load_step<T, D>(a, sm, seq, b, step_at(0), 0, tid);
+    cuda::cp_async_commit();
+
+    float dk[S::kBMF][S::kBNF][4], dv[S::kBMF][S::kBNF][4];
+    zero(dk);
+    zero(dv);
+
+    for (int i = 0; i < steps; ++i) {
+        const BwdStep step = step_at(i);
+        const int m0 = step.m_block * S::kBlockM;
+        const int stage = stages == 2 ? (i & 1) : 0;
+        cuda::cp_async_wait<0>();
+        __syncthreads();  // step i landed; every warp left step i-1 (its stage, P^T and dS^T are free)
+        if (stages == 2 && i + 1 < steps) {
+            bwd_load_step<T, D>(a, sm, seq, b, step_at(i + 1), stage ^ 1, tid);
+            cuda::cp_async_commit();
+        }
+        bwd_probs_and_grads<T, D>(a, sm, mask, n0, m0, stage, warp, lane);
+        __syncthreads();  // P^T and dS^T complete
+        bwd_accumulate_dkdv<T, D>(dk, dv, sm, stage, warp, lane);
+        if (a.accumulate_dq) bwd_accumulate_dq<T, D>(a, sm, b, step.head, m0, seq.seqlen_q, warp, lane);
+        if (stages == 1 && i + 1 < steps) {
+            __syncthreads();
+            bwd_load_step<T, D>(a, sm, seq, b, step_at(i + 1), 0, tid);
+            cuda::cp_async_commit();
+        }
+    }
+
+    // dK = scale * dS^T Q (S was unscaled); written through the K/V tiles once every warp is past them.
+    __syncthreads();
+    const int row0 = (warp % S::Tr::kBRows) * S::kBMF * 16, col0 = (warp / S::Tr::kBRows) * S::kBNF * 8;
+    store_acc<T, S::KVTile::kPitch>(sm.k_ptr, dk, row0, col0, lane, a.scale);
+    store_acc<T, S::KVTile::kPitch>(sm.v_ptr, dv, row0, col0, lane, 1.f);
+    __syncthreads();
+    store_tile<S::kBlockN, D, S::kThreads>(dk_out, a.dk.row_stride, sm.k_ptr, seq.seqlen_k - n0, a.head_dim, tid);
+    store_tile<S::kBlockN, D, S::kThreads>(dv_out, a.dv.row_stride, sm.v_ptr, seq.seqlen_k - n0, a.head_dim, tid);
+}
+
+}  // namespace fa::sm80

@@ -1,0 +1,194 @@
+// FlashAttention-2 forward: one block per (query tile, head, batch). The block's warps split the
+// query rows (16 * kMFrags each) and stream the key/value tiles of their sequence through a cp.async
+// pipeline; S = Q K^T and P stay in registers, O accumulates in registers, and only O and the LSE are
+// written.
+#pragma once
+#include <cstdint>
+
+#include "mask.cuh"
+#include "params.h"
+#include "smem_tile.cuh"
+#include "softmax.cuh"
+#include "traits.h"
+#include "warp_gemm.cuh"
+
+namespace fa::sm80 {
+
+template <typename T, int D>
+struct FwdShape {
+    using Tr = FwdTraits<D>;
+    static constexpr int kBlockM = Tr::kBlockM, kBlockN = Tr::kBlockN, kWarps = Tr::kWarps;
+    static constexpr int kThreads = kWarps * 32;
+    static constexpr int kMFrags = kBlockM / (16 * kWarps);  // 16-row fragments per warp
+    static constexpr int kSFrags = kBlockN / 8;               // 8-column fragments of S per row block
+    static constexpr int kOFrags = D / 8;                     // 8-column fragments of O
+    using QTile = SmemTile<kBlockM, D>;
+    using KVTile = SmemTile<kBlockN, D>;
+    static constexpr int smem_bytes(int stages) { return QTile::kBytes + 2 * stages * KVTile::kBytes; }
+    static_assert(kMFrags >= 1 && kBlockM == kMFrags * 16 * kWarps, "BlockM must split evenly over warps");
+};
+
+// Where the tiles of one block live, and the global pointers of its (batch, head).
+template <typename T, int D>
+struct FwdBlock {
+    using S = FwdShape<T, D>;
+    const uint16_t* q;  // first row of this query tile
+    const uint16_t* k;  // row 0 of this sequence's kv head
+    const uint16_t* v;
+    uint16_t* out;      // first row of this query tile
+    uint32_t sQ, sK, sV;  // smem byte addresses; stage s of K/V at sK + s * KVTile::kBytes
+};
+
+// Key and value tiles are issued separately (V while S = Q K^T is computed, K while P V is), each
+// into a ring of `stages` slots: with 2 stages a tile is requested about one iteration before use,
+// with 1 (devices short of smem) about half an iteration.
+template <typename T, int D>
+__device__ __forceinline__ void fwd_load_tile(uint32_t slot0, const uint16_t* base, int64_t row_stride, int it,
+                                              int n_end, int stages, int seqlen_k, int head_dim, int tid) {
+    using S = FwdShape<T, D>;
+    if (it < n_end) {
+        const int n0 = (n_end - 1 - it) * S::kBlockN;
+        load_tile_async<S::kBlockN, D, S::kThreads>(slot0 + uint32_t((stages == 2 ? (it & 1) : 0) * S::KVTile::kBytes),
+                                                     base + n0 * row_stride, row_stride, seqlen_k - n0, head_dim, tid);
+    }
+    cuda::cp_async_commit();  // also when empty: the wait counts below assume one group per call
+}
+
+// Waits for the oldest group the pipeline needs now: with 2 stages the two newest may stay in flight.
+__device__ __forceinline__ void fwd_wait(int stages) {
+    if (stages == 2) cuda::cp_async_wait<2>();
+    else             cuda::cp_async_wait<0>();
+    __syncthreads();
+}
+
+// S = Q K^T for one key tile; masked when the tile straddles the causal diagonal or the key tail.
+template <typename T, int D>
+__device__ __forceinline__ void fwd_scores(float (&s)[FwdShape<T, D>::kMFrags][FwdShape<T, D>::kSFrags][4],
+                                           const FwdBlock<T, D>& blk, const Mask& mask, int n_block, int slot, int m0,
+                                           int warp_row0, int lane) {
+    using S = FwdShape<T, D>;
+    constexpr int QP = S::QTile::kPitch, KP = S::KVTile::kPitch;
+    zero(s);
+    gemm_ss<T, S::kMFrags, S::kSFrags, D / 16, QP, false, KP, false>(
+        s, blk.sQ + uint32_t(warp_row0 * QP * 2) + lane_offset_a<QP>(lane),
+        blk.sK + uint32_t(slot * S::KVTile::kBytes) + lane_offset_b<KP>(lane));
+    const int n0 = n_block * S::kBlockN;
+    if (mask.tile_needs_mask(m0, n0 + S::kBlockN)) mask_scores(s, mask, m0 + warp_row0, n0, lane);
+}
+
+// O += P V, with P (the softmax'd S) turned into A fragments in registers.
+template <typename T, int D>
+__device__ __forceinline__ void fwd_accumulate_pv(float (&o)[FwdShape<T, D>::kMFrags][D / 8][4],
+                                                  const float (&s)[FwdShape<T, D>::kMFrags][FwdShape<T, D>::kSFrags][4],
+                                                  const FwdBlock<T, D>& blk, int slot, int lane) {
+    using S = FwdShape<T, D>;
+    constexpr int KP = S::KVTile::kPitch;
+    uint32_t p[S::kMFrags][S::kSFrags / 2][4];
+    acc_to_a<T>(p, s);
+    gemm_rs<T, S::kMFrags, D / 8, S::kSFrags / 2, KP, true>(
+        o, p, blk.sV + uint32_t(slot * S::KVTile::kBytes) + lane_offset_b_trans<KP>(lane));
+}
+
+// O (normalized) goes through the warp's own Q rows in smem, then out with 16-byte coalesced stores;
+// the LSE is written by the lane of each quad that holds column 0.
+template <typename T, int D>
+__device__ __forceinline__ void fwd_epilogue(float (&o)[FwdShape<T, D>::kMFrags][D / 8][4],
+                                             OnlineSoftmax<FwdShape<T, D>::kMFrags>& softmax,
+                                             const FwdBlock<T, D>& blk, const FwdArgs& a, const SeqSpan& seq,
+                                             int b, int h, int m0, int warp_row0, int tid, uint16_t* sQ_ptr) {
+    using S = FwdShape<T, D>;
+    constexpr int MF = S::kMFrags;
+    const int lane = tid & 31;
+    float lse[MF][2];
+    softmax.finalize(o, a.scale_log2, lse);
+
+    // Only this warp ever read these Q rows: no barrier needed before overwriting them.
+    store_acc<T, S::QTile::kPitch>(sQ_ptr, o, warp_row0, 0, lane, 1.f);
+    __syncthreads();
+    store_tile<S::kBlockM, D, S::kThreads>(blk.out, a.out.row_stride, sQ_ptr, seq.seqlen_q - m0, a.head_dim, tid);
+
+    if ((lane & 3) == 0) {
+#pragma unroll
+        for (int mf = 0; mf < MF; ++mf)
+#pragma unroll
+            for (int hh = 0; hh < 2; ++hh) {
+                const int row = m0 + warp_row0 + mf * 16 + (lane >> 2) + 8 * hh;
+                if (row < seq.seqlen_q)
+                    a.lse[lse_index(seq, a.cu_seqlens_q, a.batch, b, h, a.heads_q, a.seqlen_q, row)] = lse[mf][hh];
+            }
+    }
+}
+
+template <typename T, int D>
+__global__ void __launch_bounds__(FwdShape<T, D>::kThreads, 1) fwd_kernel(const FwdArgs a, const int stages) {
+    using S = FwdShape<T, D>;
+    constexpr int MF = S::kMFrags;
+    extern __shared__ __align__(128) unsigned char smem[];
+
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int b = blockIdx.z, h = blockIdx.y;
+    // Causal blocks near the end of the sequence do the most work: start them first.
+    const int m_block = a.causal ? int(gridDim.x) - 1 - int(blockIdx.x) : int(blockIdx.x);
+    const SeqSpan seq = seq_span(a.cu_seqlens_q, a.cu_seqlens_k, b, a.seqlen_q, a.seqlen_k);
+    const int m0 = m_block * S::kBlockM;
+    if (m0 >= seq.seqlen_q) return;
+    const int kvh = h / a.group;
+    const Mask mask{seq.seqlen_q, seq.seqlen_k, a.causal != 0};
+
+    FwdBlock<T, D> blk;
+    blk.q = static_cast<const uint16_t*>(a.q.ptr) + seq.q_offset(b, a.q) + h * a.q.head_stride + m0 * a.q.row_stride;
+    blk.k = static_cast<const uint16_t*>(a.k.ptr) + seq.k_offset(b, a.k) + kvh * a.k.head_stride;
+    blk.v = static_cast<const uint16_t*>(a.v.ptr) + seq.k_offset(b, a.v) + kvh * a.v.head_stride;
+    blk.out = static_cast<uint16_t*>(const_cast<void*>(a.out.ptr)) + seq.q_offset(b, a.out) +
+              h * a.out.head_stride + m0 * a.out.row_stride;
+
+    // Key tiles [0, n_end): causal rows of this tile see keys up to m0 + BlockM - 1 + seqlen_k - seqlen_q.
+    int n_end = ceil_div(seq.seqlen_k, S::kBlockN);
+    if (mask.causal) n_end = min(n_end, ceil_div(max(0, m0 + S::kBlockM + seq.seqlen_k - seq.seqlen_q), S::kBlockN));
+    if (n_end <= 0) {  // no row of this tile sees a key: out = 0, lse = -inf
+        zero_tile<S::kBlockM, D, S::kThreads>(blk.out, a.out.row_stride, seq.seqlen_q - m0, a.head_dim, tid);
+        for (int r = tid; r < S::kBlockM && m0 + r < seq.seqlen_q; r += S::kThreads)
+            a.lse[lse_index(seq, a.cu_seqlens_q, a.batch, b, h, a.heads_q, a.seqlen_q, m0 + r)] = -INFINITY;
+        return;
+    }
+
+    uint16_t* sQ_ptr = reinterpret_cast<uint16_t*>(smem);
+    blk.sQ = cuda::smem_u32(smem);
+    blk.sK = blk.sQ + S::QTile::kBytes;
+    blk.sV = blk.sK + stages * S::KVTile::kBytes;
+
+    // Key tiles run from high to low so that the boundary tiles, the only ones that need masking,
+    // come first. Prologue: Q with the first key tile; with 2 stages also the first V and second K.
+    load_tile_async<S::kBlockM, D, S::kThreads>(blk.sQ, blk.q, a.q.row_stride, seq.seqlen_q - m0, a.head_dim, tid);
+    fwd_load_tile<T, D>(blk.sK, blk.k, a.k.row_stride, 0, n_end, stages, seq.seqlen_k, a.head_dim, tid);
+    if (stages == 2) {
+        fwd_load_tile<T, D>(blk.sV, blk.v, a.v.row_stride, 0, n_end, stages, seq.seqlen_k, a.head_dim, tid);
+        fwd_load_tile<T, D>(blk.sK, blk.k, a.k.row_stride, 1, n_end, stages, seq.seqlen_k, a.head_dim, tid);
+    }
+
+    float o[MF][D / 8][4];
+    zero(o);
+    OnlineSoftmax<MF> softmax;
+    softmax.init();
+    const int warp_row0 = warp * MF * 16;
+
+    for (int it = 0; it < n_end; ++it) {
+        const int n_block = n_end - 1 - it;
+        const int slot = stages == 2 ? (it & 1) : 0;
+        // K(it) landed; every warp is past P V of the previous tile, so its V slot is free.
+        fwd_wait(stages);
+        fwd_load_tile<T, D>(blk.sV, blk.v, a.v.row_stride, it + stages - 1, n_end, stages, seq.seqlen_k, a.head_dim, tid);
+        float s[MF][S::kSFrags][4];
+        fwd_scores<T, D>(s, blk, mask, n_block, slot, m0, warp_row0, lane);
+        // V(it) landed; every warp is past Q K^T of this tile, so its K slot is free.
+        fwd_wait(stages);
+        fwd_load_tile<T, D>(blk.sK, blk.k, a.k.row_stride, it + stages, n_end, stages, seq.seqlen_k, a.head_dim, tid);
+        softmax.update(s, o, a.scale_log2);
+        fwd_accumulate_pv<T, D>(o, s, blk, slot, lane);
+    }
+    cuda::cp_async_wait<0>();  // only empty groups remain, but leave none behind
+
+    fwd_epilogue<T, D>(o, softmax, blk, a, seq, b, h, m0, warp_row0, tid, sQ_ptr);
+}
+
+}  // namespace fa::sm80

@@ -1,0 +1,95 @@
+// Shared-memory tiles and the copies between them and global memory.
+//
+// Layout: row-major with each row padded by 8 elements (16 bytes). With COLS a multiple of 16 the
+// row pitch is an odd multiple of 16 bytes modulo 128, so the 8 row addresses of an ldmatrix (and the
+// 8 rows written by an accumulator store) fall on 8 different 16-byte bank groups: conflict-free for
+// every compiled head dim, with no swizzle arithmetic on the address path.
+#pragma once
+#include <cstdint>
+
+#include "../primitives/cp_async.cuh"
+
+namespace fa::sm80 {
+
+template <int ROWS, int COLS>
+struct SmemTile {
+    static constexpr int kRows = ROWS;
+    static constexpr int kCols = COLS;
+    static constexpr int kPitch = COLS + 8;                  // elements
+    static constexpr int kElems = ROWS * kPitch;
+    static constexpr int kBytes = kElems * 2;
+};
+
+// How a tile's 16-byte chunks are spread over THREADS threads: each thread keeps one column chunk
+// and walks rows kRowsPerPass apart, so its addresses differ by a constant per pass and the compiler
+// needs only a base and a step per tensor. When the chunks per row do not divide THREADS, the last
+// few threads idle.
+template <int ROWS, int COLS, int THREADS>
+struct TileCopyPlan {
+    static constexpr int kChunksPerRow = COLS / 8;
+    static constexpr int kRowsPerPass = THREADS / kChunksPerRow;
+    static constexpr int kPasses = (ROWS + kRowsPerPass - 1) / kRowsPerPass;
+    static constexpr bool kAllActive = THREADS % kChunksPerRow == 0;
+    static constexpr bool kExactPasses = ROWS % kRowsPerPass == 0;
+    static_assert(kRowsPerPass >= 1, "a tile row needs more chunks than there are threads");
+};
+
+// Issues cp.async for a ROWS x COLS tile of 16-bit elements. Rows >= rows_valid and columns >=
+// cols_valid (the real head_dim, a multiple of 8) are zero-filled without touching global memory.
+// Consecutive threads take consecutive 16-byte chunks of a row: coalesced reads.
+template <int ROWS, int COLS, int THREADS>
+__device__ __forceinline__ void load_tile_async(uint32_t smem, const uint16_t* gmem, int64_t row_stride,
+                                                int rows_valid, int cols_valid, int tid) {
+    using Plan = TileCopyPlan<ROWS, COLS, THREADS>;
+    using Tile = SmemTile<ROWS, COLS>;
+    const int r0 = tid / Plan::kChunksPerRow, c = tid % Plan::kChunksPerRow;
+    if (!Plan::kAllActive && r0 >= Plan::kRowsPerPass) return;
+    const bool col_ok = c * 8 < cols_valid;
+    const uint16_t* src = gmem + r0 * row_stride + c * 8;
+    const int64_t step = Plan::kRowsPerPass * row_stride;
+    const uint32_t dst = smem + uint32_t((r0 * Tile::kPitch + c * 8) * 2);
+#pragma unroll
+    for (int i = 0; i < Plan::kPasses; ++i) {
+        const int r = r0 + i * Plan::kRowsPerPass;
+        if (Plan::kExactPasses || r < ROWS) {
+            const bool ok = col_ok && r < rows_valid;
+            cuda::cp_async_16(dst + uint32_t(i * Plan::kRowsPerPass * Tile::kPitch * 2), ok ? src : gmem, ok);
+        }
+        src += step;
+    }
+}
+
+// 16-byte stores of a ROWS x COLS tile from shared memory; rows/columns past the valid ones are skipped.
+template <int ROWS, int COLS, int THREADS>
+__device__ __forceinline__ void store_tile(uint16_t* gmem, int64_t row_stride, const uint16_t* smem,
+                                           int rows_valid, int cols_valid, int tid) {
+    using Tile = SmemTile<ROWS, COLS>;
+    constexpr int kChunksPerRow = COLS / 8;
+    constexpr int kChunks = ROWS * kChunksPerRow;
+#pragma unroll
+    for (int i = 0; i < (kChunks + THREADS - 1) / THREADS; ++i) {
+        const int idx = i * THREADS + tid;
+        if (kChunks % THREADS == 0 || idx < kChunks) {
+            const int r = idx / kChunksPerRow, c = idx % kChunksPerRow;
+            if (r < rows_valid && c * 8 < cols_valid) {
+                const uint4 v = *reinterpret_cast<const uint4*>(smem + r * Tile::kPitch + c * 8);
+                *reinterpret_cast<uint4*>(gmem + r * row_stride + c * 8) = v;
+            }
+        }
+    }
+}
+
+// Zeros a ROWS x COLS tile in global memory (outputs of rows that see no key).
+template <int ROWS, int COLS, int THREADS>
+__device__ __forceinline__ void zero_tile(uint16_t* gmem, int64_t row_stride, int rows_valid, int cols_valid,
+                                          int tid) {
+    constexpr int kChunksPerRow = COLS / 8;
+    constexpr int kChunks = ROWS * kChunksPerRow;
+    for (int idx = tid; idx < kChunks; idx += THREADS) {
+        const int r = idx / kChunksPerRow, c = idx % kChunksPerRow;
+        if (r < rows_valid && c * 8 < cols_valid)
+            *reinterpret_cast<uint4*>(gmem + r * row_stride + c * 8) = make_uint4(0, 0, 0, 0);
+    }
+}
+
+}  // namespace fa::sm80
