@@ -1,4 +1,4 @@
-// fa_check accuracy | errors | bench [s=N] [d=N] [t=threads] [r=reps] [causal] [fp32|bf16|fp16]
+// fa_check accuracy | errors | bench [s=N] [d=N] [t=threads] [r=reps] [causal] [fwd] [fp32|bf16|fp16]
 #include <cstdio>
 #include <cstring>
 
@@ -10,6 +10,6 @@ int main(int argc, char** argv) {
     if (argc >= 2 && std::strcmp(argv[1], "accuracy") == 0) return run_accuracy();
     if (argc >= 2 && std::strcmp(argv[1], "errors") == 0) return run_errors();
     if (argc >= 2 && std::strcmp(argv[1], "bench") == 0) return run_bench(argc - 2, argv + 2);
-    std::fprintf(stderr, "usage: fa_check accuracy | errors | bench [s=N] [d=N] [t=N] [r=N] [causal] [fp32|bf16|fp16]\n");
+    std::fprintf(stderr, "usage: fa_check accuracy | errors | bench [s=N] [d=N] [t=N] [r=N] [causal] [fwd] [fp32|bf16|fp16]\n");
     return 2;
 }

@@ -9,15 +9,33 @@
 
 namespace fa {
 
+namespace {
+
+// Rows per item: as many as keep every thread busy, up to kMaxFwdRows. More rows per item means K and V
+// are streamed through the cache fewer times, fewer rows means more items to balance.
+int32_t choose_fwd_rows(const cpu::Plan& plan, int threads) {
+    int64_t total_rows = 0;
+    for (int32_t b = 0; b < plan.batch; ++b) total_rows += plan.seqs[b].sq;
+    for (int32_t rows = cpu::kMaxFwdRows; rows > cpu::kBlockQ; rows /= 2) {
+        const int64_t items = static_cast<int64_t>(plan.hq) * (total_rows / rows + plan.batch);
+        if (items >= 4 * static_cast<int64_t>(threads)) return rows;
+    }
+    return cpu::kBlockQ;
+}
+
+}  // namespace
+
 fa_status cpu_fwd(const fa_params& p) {
     if (p.device_type != FA_DEVICE_CPU)
         return fail(FA_ERR_INVALID_ARGUMENT, "the CPU backend needs device_type CPU");
     cpu::PlanStorage storage;
     cpu::build_plan(p, &storage);
-    const cpu::Plan& plan = storage.plan;
+    cpu::Plan& plan = storage.plan;
     const cpu::Kernels& kernels = cpu::kernels();
+    const int threads = cpu::threads();
+    plan.fwd_rows = choose_fwd_rows(plan, threads);
 
-    std::vector<cpu::FwdItem> items = cpu::row_tiles<cpu::FwdItem>(plan);
+    std::vector<cpu::FwdItem> items = cpu::row_tiles<cpu::FwdItem>(plan, plan.fwd_rows);
     if (p.causal) {
         // Later tiles see more keys: start them first so that no long item is left for the end.
         std::stable_sort(items.begin(), items.end(), [&](const cpu::FwdItem& a, const cpu::FwdItem& b) {
@@ -26,7 +44,6 @@ fa_status cpu_fwd(const fa_params& p) {
             return ca > cb;
         });
     }
-    const int threads = cpu::threads();
     cpu::Scratch scratch(threads, kernels.fwd_scratch(plan));
     cpu::parallel_for(static_cast<int64_t>(items.size()), threads, [&](int64_t i, int t) {
         kernels.fwd(plan, items[static_cast<size_t>(i)], scratch.get(t));

@@ -9,8 +9,9 @@
 
 namespace fa::cpu {
 
-constexpr int kBlockQ = 64;  // query rows per tile
-constexpr int kBlockK = 64;  // keys per tile
+constexpr int kBlockQ = 64;     // query rows per tile (backward)
+constexpr int kBlockK = 64;     // keys per tile
+constexpr int kMaxFwdRows = 256; // query rows per forward item, at most
 
 // One sequence. Row r of head h of tensor X starts at element
 //   b * bs_X + (row0 + r) * X_row_stride + h * X_head_stride,
@@ -32,6 +33,7 @@ struct Plan {
     int32_t dp;  // head_dim padded to a multiple of 16: tiles hold whole vectors
     int32_t max_sq, max_sk;
     const float* fp8_table;  // FLOAT8_E4M3 byte -> float
+    int32_t fwd_rows;        // query rows per forward item: a multiple of kBlockQ, <= kMaxFwdRows
 
     // Backward only.
     float* delta;       // rowsum(dout * out) per query row, laid out like softmax_lse

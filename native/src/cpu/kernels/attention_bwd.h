@@ -125,7 +125,7 @@ inline void bwd_chunk(const Plan& P, const BwdItem& it, float* ws) {
                 const size_t off = static_cast<size_t>(k0 - kb0) * dp;
                 float *kj = kc + off, *vj = vc + off, *dkj = dkc + off, *dvj = dvc + off;
                 gemm(nk, ncols, dp, kj, dp, 1, qt, BR, pt, BR, false);
-                if (p.causal && k0 + nk - 1 > q0 + diag) mask_causal(pt, nk, ncols, k0, q0, diag);
+                if (p.causal && k0 + nk - 1 > q0 + diag) mask_causal(pt, BR, nk, ncols, k0, q0, diag);
                 for (int c = 0; c < nk; ++c)
                     for (int j = 0; j < ncols; j += FA_W)
                         vstore(pt + c * BR + j, vexp2(vload(pt + c * BR + j) - vload(lse2 + j)));

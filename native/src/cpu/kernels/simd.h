@@ -18,7 +18,19 @@ inline vf vload(const float* p) {
 
 inline void vstore(float* p, vf v) { __builtin_memcpy(p, &v, sizeof v); }
 
-inline vf vset(float x) { return vf{} + x; }
+// Spelled out: vf{} + x keeps an add (0 + x is not x for x = -0) and a loop becomes a 256-bit
+// broadcast plus an insert; an initializer list becomes a single vbroadcastss.
+inline vf vset(float x) {
+#if FA_W == 4
+    return vf{x, x, x, x};
+#elif FA_W == 8
+    return vf{x, x, x, x, x, x, x, x};
+#elif FA_W == 16
+    return vf{x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x};
+#else
+#error "FA_W must be 4, 8 or 16"
+#endif
+}
 
 inline vf vmax(vf a, vf b) { return a > b ? a : b; }
 

@@ -57,13 +57,22 @@ inline void load_rows(const HeadRows& src, int64_t r0, int n, int d, int dp, flo
     for (int r = 0; r < n; ++r) load_row(src.row(r0 + r), src.dtype, d, scale, fp8, tile + static_cast<size_t>(r) * dp, dp);
 }
 
-// Causal masking of a key-major score tile s[c * BR + r] (key k0 + c, query q0 + r): query i sees key j
+// Asks for the next K/V tile while this one is computed: rows are usually far apart (other heads lie
+// between them), which defeats the hardware prefetchers.
+inline void prefetch_rows(const HeadRows& src, int64_t r0, int n, int row_bytes) {
+    for (int r = 0; r < n; ++r) {
+        const char* row = static_cast<const char*>(src.row(r0 + r));
+        for (int b = 0; b < row_bytes; b += 64) __builtin_prefetch(row + b);
+    }
+}
+
+// Causal masking of a key-major score tile s[c * ld + r] (key k0 + c, query q0 + r): query i sees key j
 // iff j <= i + diag. Only tiles crossing the diagonal get here.
-inline void mask_causal(float* s, int nk, int ncols, int64_t k0, int64_t q0, int64_t diag) {
+inline void mask_causal(float* s, int ld, int nk, int ncols, int64_t k0, int64_t q0, int64_t diag) {
     const float ninf = -__builtin_inff();
     for (int c = 0; c < nk; ++c) {
         const int64_t first = k0 + c - diag - q0;  // first tile row that sees key k0 + c
         const int stop = first <= 0 ? 0 : first >= ncols ? ncols : static_cast<int>(first);
-        for (int r = 0; r < stop; ++r) s[c * BR + r] = ninf;
+        for (int r = 0; r < stop; ++r) s[c * ld + r] = ninf;
     }
 }
