@@ -20,7 +20,7 @@ struct FwdConfig {
     // kBlockN: keys per pipeline stage. Larger N amortises the softmax's per-row work; it is bounded by
     // registers (S and P live next to the O accumulator: N/2 + N/4 (N/8 for fp8) + D/2 floats) and,
     // at D = 256, by shared memory.
-    static constexpr int kBlockN = kFp8 ? (kHeadDim <= 128 ? 128 : 96) : (kHeadDim <= 128 ? 128 : 80);
+    static constexpr int kBlockN = kHeadDim <= 128 ? 128 : kFp8 ? 96 : (kHeadDim <= 192 ? 112 : 80);
     static constexpr int kStages = kHeadDim <= 64 ? 3 : 2;
 
     // TMA boxes and wgmma operands share one layout: rows of one swizzle span (128 bytes, or 64 when a
@@ -48,6 +48,9 @@ struct FwdConfig {
     static constexpr float kPOffsetLog2 = kFp8 ? 8.0f : 0.0f;
 
     static_assert(kHeadDim % kMmaK == 0, "head_dim must be a multiple of the wgmma K");
+    // 16-bit V is read MN-major straight from the TMA tile, whose 128-byte swizzle atom is 64 columns
+    // wide: the P·V wgmma's N (= head_dim) must be whole atoms (head_dim 96 would need a 64-byte swizzle).
+    static_assert(kFp8 || kHeadDim % kChunkCols == 0, "head_dim must be a multiple of 64 for 16-bit inputs");
     static_assert(kBlockN % kMmaK == 0 && kBlockN % 16 == 0, "kBlockN must hold whole P·V k-steps");
     static_assert(!kTransposeV || kBlockN <= kVtRowBytes, "one Vt row holds the whole key block");
     static_assert(128 * kProducerRegs + 256 * kConsumerRegs <= 384 * 168, "register budget");

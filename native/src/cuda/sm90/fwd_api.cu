@@ -31,16 +31,21 @@ int capability(int device) {
     return c;
 }
 
+// Head dims with a compiled kernel: 64, 128, 192, 256 for 16-bit inputs; 64, 128, 256 for e4m3.
 template <Kind K>
 const char* dispatch_unsupported(const fa_params& p, char* buf, size_t len) {
     switch (p.head_dim) {
     case 64: return sm90::fwd_unsupported<K, 64>(p, buf, len);
     case 128: return sm90::fwd_unsupported<K, 128>(p, buf, len);
+    case 192:
+        if constexpr (K != Kind::E4M3) return sm90::fwd_unsupported<K, 192>(p, buf, len);
+        break;
     case 256: return sm90::fwd_unsupported<K, 256>(p, buf, len);
-    default:
-        std::snprintf(buf, len, "head_dim %d is not compiled for the Hopper kernels (64, 128, 256 are)", p.head_dim);
-        return buf;
+    default: break;
     }
+    std::snprintf(buf, len, "head_dim %d has no Hopper kernel (%s are compiled)", p.head_dim,
+                  K == Kind::E4M3 ? "64, 128, 256" : "64, 128, 192, 256");
+    return buf;
 }
 
 template <Kind K>
@@ -48,9 +53,13 @@ fa_status dispatch_run(const fa_params& p) {
     switch (p.head_dim) {
     case 64: return sm90::run_fwd<K, 64>(p);
     case 128: return sm90::run_fwd<K, 128>(p);
+    case 192:
+        if constexpr (K != Kind::E4M3) return sm90::run_fwd<K, 192>(p);
+        break;
     case 256: return sm90::run_fwd<K, 256>(p);
-    default: return fail(FA_ERR_INTERNAL, "internal error: sm90 forward called with head_dim %d", p.head_dim);
+    default: break;
     }
+    return fail(FA_ERR_INTERNAL, "internal error: sm90 forward called with head_dim %d", p.head_dim);
 }
 
 // nullptr when the Hopper forward runs p, otherwise why not (in buf or a literal).
