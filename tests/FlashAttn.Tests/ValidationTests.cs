@@ -314,6 +314,16 @@ public unsafe class ValidationTests
     }
 
     [Test]
+    public void CudaHeadDimNotMultipleOf8()
+    {
+        // Rejected in managed code before the library sees the (fake) device pointers.
+        TensorView G(long[] shape, ScalarType type = ScalarType.Float16) =>
+            new(0x1000, type, shape, TensorView.ContiguousStrides(shape), Device.Cuda(0));
+        AssertNames<ArgumentException>(() => FlashAttention.Forward(G([B, Sq, Hq, 20]), G([B, Sk, Hk, 20]), G([B, Sk, Hk, 20]),
+            G([B, Sq, Hq, 20]), G([B, Hq, Sq], ScalarType.Float32)), "q", "multiple of 8");
+    }
+
+    [Test]
     public void CudaAllocationWithoutCudaFailsNatively()
     {
         if (FlashAttention.HasCuda)

@@ -1,0 +1,232 @@
+using FlashAttn;
+using FlashAttn.Tests.Support;
+
+namespace FlashAttn.Tests;
+
+/// <summary>
+/// The CPU checks repeated on CUDA through the library's device-memory helpers. Ignored (not failed)
+/// where the library has no CUDA or no device is visible; run on a GPU machine with
+/// <c>--filter-trait Category=Gpu</c> or simply the whole suite.
+/// </summary>
+[TestFixture]
+[Category("Gpu")]
+public class GpuTests
+{
+    [SetUp]
+    public void RequireCuda() => GpuRunner.RequireCuda();
+
+    private static readonly int[] HeadDims = [32, 64, 96, 128, 192, 256];
+    private static readonly ScalarType[] Types = [ScalarType.Float16, ScalarType.BFloat16];
+    private static readonly (int Q, int K)[] Seqlens =
+        [(1, 1), (113, 203), (128, 128), (239, 1), (1, 239), (799, 3), (3, 799), (1024, 1024), (257, 513), (2049, 97), (97, 2049), (512, 257)];
+    private static readonly (int Q, int Kv, string Name)[] Heads = [(4, 4, "MHA"), (6, 2, "GQA"), (4, 1, "MQA")];
+
+    public static IEnumerable<TestCaseData> Grid()
+    {
+        int i = 0;
+        foreach (int d in HeadDims)
+            foreach (ScalarType type in Types)
+                foreach (bool causal in new[] { false, true })
+                {
+                    var (sq, sk) = Seqlens[(i * 5) % Seqlens.Length];
+                    var heads = Heads[i % Heads.Length];
+                    // Keep the float64 reference affordable for the long sequences.
+                    bool large = (long)sq * sk > 200_000;
+                    int batch = large ? 1 : 2;
+                    (int hq, int hkv) = !large ? (heads.Q, heads.Kv) : heads.Name switch { "MHA" => (2, 2), "GQA" => (4, 2), _ => (2, 1) };
+                    yield return new TestCaseData(type, causal, batch, sq, sk, hq, hkv, d)
+                        .SetArgDisplayNames(type.ToString(), causal ? "causal" : "full", $"b{batch}", $"sq{sq}", $"sk{sk}", $"hq{hq}", $"hkv{hkv}", $"d{d}");
+                    i++;
+                }
+    }
+
+    [TestCaseSource(nameof(Grid))]
+    public void ForwardAndBackwardMatchReference(ScalarType type, bool causal, int batch, int sq, int sk, int hq, int hkv, int d)
+    {
+        var c = new AttentionCase(new AttentionShape(batch, sq, sk, hq, hkv, d), type, causal, seed: HashCode.Combine(type, causal, sq, sk, d) & 0x7FFFFFFF);
+        CpuRunner.Result r = GpuRunner.Run(c, backward: true);
+        c.CheckForward(r.Output, r.Lse);
+        c.CheckBackward(r.Dq!, r.Dk!, r.Dv!);
+    }
+
+    [TestCase(ScalarType.Float16, 64)]
+    [TestCase(ScalarType.BFloat16, 128)]
+    [TestCase(ScalarType.Float16, 256)]
+    public void Sm90ForwardMatchesReference(ScalarType type, int d)
+    {
+        if ((FlashAttention.Capabilities & FlashAttnCapabilities.CudaSm90) == 0 || GpuRunner.ComputeCapability != 90)
+            Assert.Ignore("Needs the FA3 (sm90) kernels and a compute capability 9.0 device.");
+        foreach (bool causal in new[] { false, true })
+        {
+            var c = new AttentionCase(new AttentionShape(2, 333, 517, 8, 2, d), type, causal, seed: d);
+            AttentionOptions options = c.Options();
+            options.Backend = AttentionBackend.CudaSm90;
+            CpuRunner.Result r = GpuRunner.Run(c, backward: false, options);
+            c.CheckForward(r.Output, r.Lse);
+        }
+    }
+
+    [Test]
+    public void AutoPicksACudaBackendForCudaTensors()
+    {
+        var s = new AttentionShape(1, 16, 16, 2, 2, 64);
+        using var q = new DeviceBuffer(GpuRunner.DeviceIndex, s.QElements * 2);
+        using var k = new DeviceBuffer(GpuRunner.DeviceIndex, s.KElements * 2);
+        using var lse = new DeviceBuffer(GpuRunner.DeviceIndex, s.LseElements * 4);
+        AttentionBackend fwd = FlashAttention.SelectBackend(q.View(ScalarType.Float16, s.QShape), k.View(ScalarType.Float16, s.KShape),
+            k.View(ScalarType.Float16, s.KShape), q.View(ScalarType.Float16, s.QShape), lse.View(ScalarType.Float32, s.LseShape));
+        Assert.That(fwd, Is.EqualTo(AttentionBackend.CudaSm80).Or.EqualTo(AttentionBackend.CudaSm90));
+        TestContext.Out.WriteLine($"sm{GpuRunner.ComputeCapability}: forward runs on {fwd}");
+    }
+
+    [TestCase(ScalarType.Float16)]
+    [TestCase(ScalarType.BFloat16)]
+    public void PackedQkvOnDevice(ScalarType type)
+    {
+        if (type == ScalarType.Float16) PackedQkv<Half>(type); else PackedQkv<BFloat16>(type);
+    }
+
+    private static void PackedQkv<T>(ScalarType type) where T : unmanaged
+    {
+        const int b = 2, s = 173, h = 4, d = 64;
+        var shape = new AttentionShape(b, s, s, h, h, d);
+        var c = new AttentionCase(shape, type, causal: true, seed: 5);
+        long[] dims = [b, s, h, d];
+        long[] strides = [s * 3L * h * d, 3L * h * d, d, 1];
+        // Interleave on the host, upload once, view q/k/v at offsets 0, h·d, 2·h·d.
+        var host = new T[b * s * 3 * h * d];
+        using (var hq = new StridedBuffer<T>(host, 0, dims, strides)) hq.Scatter(c.Q);
+        using (var hk = new StridedBuffer<T>(host, h * d, dims, strides)) hk.Scatter(c.K);
+        using (var hv = new StridedBuffer<T>(host, 2 * h * d, dims, strides)) hv.Scatter(c.V);
+        using var qkv = DeviceBuffer.FromSpan<T>(GpuRunner.DeviceIndex, host);
+        using var dqkv = DeviceBuffer.FromSpan<T>(GpuRunner.DeviceIndex, Num.Poisoned<T>(host.Length));
+        using var o = DeviceBuffer.FromSpan<T>(GpuRunner.DeviceIndex, Num.Poisoned<T>(shape.QElements));
+        using var dOut = DeviceBuffer.FromSpan<T>(GpuRunner.DeviceIndex, Num.Convert<T>(c.DOut));
+        using var lse = DeviceBuffer.FromSpan<float>(GpuRunner.DeviceIndex, Num.Poisoned<float>(shape.LseElements));
+        TensorView At(DeviceBuffer buf, int which) => buf.View(type, dims, strides, which * h * d);
+        AttentionOptions options = c.Options();
+        FlashAttention.Forward(At(qkv, 0), At(qkv, 1), At(qkv, 2), o.View(type, dims), lse.View(ScalarType.Float32, shape.LseShape), options);
+        FlashAttention.Backward(At(qkv, 0), At(qkv, 1), At(qkv, 2), o.View(type, dims), lse.View(ScalarType.Float32, shape.LseShape),
+            dOut.View(type, dims), At(dqkv, 0), At(dqkv, 1), At(dqkv, 2), options);
+        CudaMemory.Synchronize(GpuRunner.DeviceIndex);
+        c.CheckForward(Num.ToDoubles<T>(o.ToArray<T>()), Num.ToDoubles<float>(lse.ToArray<float>()));
+        T[] grads = dqkv.ToArray<T>();
+        using var gq = new StridedBuffer<T>(grads, 0, dims, strides);
+        using var gk = new StridedBuffer<T>(grads, h * d, dims, strides);
+        using var gv = new StridedBuffer<T>(grads, 2 * h * d, dims, strides);
+        c.CheckBackward(gq.Gather(), gk.Gather(), gv.Gather());
+    }
+
+    [Test]
+    public void VarlenOnDevice()
+    {
+        int[] lensQ = [5, 0, 170, 1, 300], lensK = [7, 3, 170, 90, 12];
+        const int hq = 4, hk = 2, d = 128;
+        int[] cuQ = new int[6], cuK = new int[6];
+        for (int i = 0; i < 5; i++) { cuQ[i + 1] = cuQ[i] + lensQ[i]; cuK[i + 1] = cuK[i] + lensK[i]; }
+        int totalQ = cuQ[^1], totalK = cuK[^1];
+        var rng = new Random(12);
+        double[] q = Num.RandomNormal(rng, (long)totalQ * hq * d, ScalarType.BFloat16);
+        double[] k = Num.RandomNormal(rng, (long)totalK * hk * d, ScalarType.BFloat16);
+        double[] v = Num.RandomNormal(rng, (long)totalK * hk * d, ScalarType.BFloat16);
+        using var dq = DeviceBuffer.FromSpan<BFloat16>(0, Num.Convert<BFloat16>(q));
+        using var dk = DeviceBuffer.FromSpan<BFloat16>(0, Num.Convert<BFloat16>(k));
+        using var dv = DeviceBuffer.FromSpan<BFloat16>(0, Num.Convert<BFloat16>(v));
+        using var o = DeviceBuffer.FromSpan<BFloat16>(0, Num.Poisoned<BFloat16>(q.Length));
+        using var lse = DeviceBuffer.FromSpan<float>(0, Num.Poisoned<float>((long)hq * totalQ));
+        using var cuq = DeviceBuffer.FromSpan<int>(0, cuQ);
+        using var cuk = DeviceBuffer.FromSpan<int>(0, cuK);
+        var options = new AttentionOptions { Causal = true, Varlen = new VarlenLayout(cuq.Pointer, cuk.Pointer, 5, 300, 170) };
+        const ScalarType bf = ScalarType.BFloat16;
+        FlashAttention.Forward(dq.View(bf, totalQ, hq, d), dk.View(bf, totalK, hk, d), dv.View(bf, totalK, hk, d),
+            o.View(bf, totalQ, hq, d), lse.View(ScalarType.Float32, hq, totalQ), options);
+        CudaMemory.Synchronize(0);
+        double[] output = Num.ToDoubles<BFloat16>(o.ToArray<BFloat16>());
+        float scale = (float)(1 / Math.Sqrt(d));
+        for (int b = 0; b < 5; b++)
+        {
+            if (lensQ[b] == 0) continue;
+            var s = new AttentionShape(1, lensQ[b], lensK[b], hq, hk, d);
+            double[] sq = q[(cuQ[b] * hq * d)..(cuQ[b + 1] * hq * d)];
+            double[] sk = k[(cuK[b] * hk * d)..(cuK[b + 1] * hk * d)];
+            double[] sv = v[(cuK[b] * hk * d)..(cuK[b + 1] * hk * d)];
+            var exact = AttentionMath.Exact.Forward(sq, sk, sv, s, scale, true);
+            var naive = AttentionMath.Naive(bf).Forward(sq, sk, sv, s, scale, true);
+            Tolerance.AssertClose($"output of sequence {b}", output[(cuQ[b] * hq * d)..(cuQ[b + 1] * hq * d)], exact.Output, naive.Output, bf);
+        }
+    }
+
+    [TestCase(ScalarType.Float16)]
+    [TestCase(ScalarType.BFloat16)]
+    public void DeterministicBackwardIsBitwiseReproducible(ScalarType type)
+    {
+        var c = new AttentionCase(new AttentionShape(2, 515, 515, 8, 2, 128), type, causal: false, seed: 21);
+        AttentionOptions options = c.Options(deterministic: true);
+        CpuRunner.Result a = GpuRunner.Run(c, backward: true, options);
+        CpuRunner.Result b = GpuRunner.Run(c, backward: true, options);
+        Assert.That(b.Output, Is.EqualTo(a.Output));
+        Assert.That(b.Dq, Is.EqualTo(a.Dq));
+        Assert.That(b.Dk, Is.EqualTo(a.Dk));
+        Assert.That(b.Dv, Is.EqualTo(a.Dv));
+    }
+
+    [Test]
+    public void FullyMaskedRowsOnDevice()
+    {
+        var c = new AttentionCase(new AttentionShape(2, 200, 64, 4, 4, 64), ScalarType.Float16, causal: true, seed: 3);
+        CpuRunner.Result r = GpuRunner.Run(c, backward: true);
+        c.CheckForward(r.Output, r.Lse);
+        c.CheckBackward(r.Dq!, r.Dk!, r.Dv!);
+    }
+
+    [Test]
+    public void CallerWorkspaceGivesTheSameGradients()
+    {
+        var c = new AttentionCase(new AttentionShape(1, 300, 300, 4, 4, 64), ScalarType.BFloat16, causal: true, seed: 14);
+        AttentionOptions det = c.Options(deterministic: true);
+        CpuRunner.Result baseline = GpuRunner.Run(c, backward: true, det);
+        var s = c.Shape;
+        using var q = new DeviceBuffer(0, s.QElements * 2);
+        using var k = new DeviceBuffer(0, s.KElements * 2);
+        using var lse = new DeviceBuffer(0, s.LseElements * 4);
+        const ScalarType bf = ScalarType.BFloat16;
+        ulong bytes = FlashAttention.BackwardWorkspaceSize(q.View(bf, s.QShape), k.View(bf, s.KShape), k.View(bf, s.KShape), q.View(bf, s.QShape),
+            lse.View(ScalarType.Float32, s.LseShape), q.View(bf, s.QShape), q.View(bf, s.QShape), k.View(bf, s.KShape), k.View(bf, s.KShape), det);
+        TestContext.Out.WriteLine($"backward workspace: {bytes} bytes");
+        if (bytes == 0) return;
+        using var workspace = new DeviceBuffer(0, (long)bytes);
+        AttentionOptions withWs = det.Clone();
+        withWs.Workspace = workspace.Pointer;
+        withWs.WorkspaceBytes = bytes;
+        CpuRunner.Result r = GpuRunner.Run(c, backward: true, withWs);
+        Assert.That(r.Dq, Is.EqualTo(baseline.Dq));
+        Assert.That(r.Dk, Is.EqualTo(baseline.Dk));
+        Assert.That(r.Dv, Is.EqualTo(baseline.Dv));
+    }
+
+    [Test]
+    public void Fp8ForwardOnHopper()
+    {
+        if ((FlashAttention.Capabilities & FlashAttnCapabilities.Fp8) == 0 || GpuRunner.ComputeCapability != 90)
+            Assert.Ignore("Needs FP8 kernels and a compute capability 9.0 device.");
+        var s = new AttentionShape(2, 257, 383, 4, 2, 128);
+        var rng = new Random(8);
+        double[] q = Float8.RandomExact(rng, s.QElements), k = Float8.RandomExact(rng, s.KElements), v = Float8.RandomExact(rng, s.KElements);
+        byte[] Enc(double[] x) => x.Select(Float8.EncodeExact).ToArray();
+        using var dq = DeviceBuffer.FromSpan<byte>(0, Enc(q));
+        using var dk = DeviceBuffer.FromSpan<byte>(0, Enc(k));
+        using var dv = DeviceBuffer.FromSpan<byte>(0, Enc(v));
+        using var o = DeviceBuffer.FromSpan<BFloat16>(0, Num.Poisoned<BFloat16>(s.QElements));
+        using var lse = DeviceBuffer.FromSpan<float>(0, Num.Poisoned<float>(s.LseElements));
+        const ScalarType f8 = ScalarType.Float8E4M3;
+        float scale = (float)(1 / Math.Sqrt(128));
+        FlashAttention.Forward(dq.View(f8, s.QShape), dk.View(f8, s.KShape), dv.View(f8, s.KShape), o.View(ScalarType.BFloat16, s.QShape),
+            lse.View(ScalarType.Float32, s.LseShape), new AttentionOptions { SoftmaxScale = scale });
+        CudaMemory.Synchronize(0);
+        var exact = AttentionMath.Exact.Forward(q, k, v, s, scale, false);
+        // FP8 kernels also quantize P to e4m3 for the second matmul: grade against a naive run that rounds
+        // intermediates to bf16, with a 4x allowance for the coarser P.
+        var naive = AttentionMath.Naive(ScalarType.BFloat16).Forward(q, k, v, s, scale, false);
+        Tolerance.AssertClose("fp8 output", Num.ToDoubles<BFloat16>(o.ToArray<BFloat16>()), exact.Output, naive.Output, ScalarType.BFloat16, naiveFactor: 8);
+    }
+}
