@@ -215,6 +215,9 @@ int run_accuracy() {
     v3.deterministic = true;
     Case ch{"fp32 chunked bwd 300x333 mqa", F32, 1, 300, 333, 4, 1, 64, false};
     ch.deterministic = true;  // 32 items wanted, 1 kv head: the keys are split into chunks
+    // d 256 holds 2048 keys per item at once: with one thread (one range per kv head) 2100 keys take
+    // two slices, whose dq is summed in fp32.
+    cases.push_back(Case{"fp32 d256 sliced keys 20x2100", F32, 2, 20, 2100, 4, 2, 256, true});
     cases.push_back(v1);
     cases.push_back(v2);
     cases.push_back(v3);

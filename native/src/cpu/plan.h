@@ -37,8 +37,9 @@ struct Plan {
 
     // Backward only.
     float* delta;       // rowsum(dout * out) per query row, laid out like softmax_lse
-    float* dq_partial;  // chunks > 1: [chunks][hq][total_q_rows][dp] fp32 dq, already scaled
-    int32_t chunks;     // key chunks per (batch, kv head); each is one work item
+    float* dq_partial;   // NULL: dq is written directly; else [chunks][hq][total_q_rows][dp] fp32, scaled
+    int32_t chunks;      // key ranges per (batch, kv head); each is one work item
+    int32_t chunk_keys;  // an item holds at most this many keys (a multiple of kBlockK) in fp32 at once
 };
 
 struct FwdItem { int32_t b, h, q0, nq; };    // one query tile of one head

@@ -81,6 +81,7 @@ void build_plan(const fa_params& p, PlanStorage* st) {
     plan.max_sk = max_sk;
     plan.fp8_table = fp8_table();
     plan.chunks = 1;
+    plan.chunk_keys = kBlockK;
     plan.fwd_rows = kBlockQ;
 }
 

@@ -7,14 +7,10 @@
 // in chunk order, so the result does not depend on thread timing.
 // As in the forward, P and dS are key-major tiles (x[c * BR + r]).
 
-inline size_t bwd_chunk_keys(const Plan& P) {
-    const int32_t tiles = (P.max_sk + BC - 1) / BC;
-    return static_cast<size_t>((tiles + P.chunks - 1) / P.chunks) * BC;
-}
-
 inline size_t bwd_scratch(const Plan& P) {
     const size_t dp = static_cast<size_t>(P.dp);
-    return round16(bwd_chunk_keys(P) * dp) * 4 + round16(BR * dp) * 5 + round16(BC * BR) * 2 + round16(BR) * 2;
+    return round16(static_cast<size_t>(P.chunk_keys) * dp) * 4 + round16(BR * dp) * 5 + round16(BC * BR) * 2 +
+           round16(BR) * 2;
 }
 
 // delta[r] = rowsum(dout * out), the correction term of dS, from the stored (rounded) out.
@@ -39,15 +35,15 @@ inline float* dq_partial_row(const Plan& P, int32_t chunk, int32_t h, int64_t gr
     return P.dq_partial + ((static_cast<int64_t>(chunk) * P.hq + h) * P.total_q_rows + grow) * P.dp;
 }
 
-// Writes rows [q0, q0 + nq) of dQ (tile dq, already scaled; NULL for zeros) to the output or, with
-// several chunks, to this chunk's partial.
+// Rows [q0, q0 + nq) of dQ from one slice of keys (tile dq, already scaled; NULL for zeros): written
+// to the output directly, or set (first slice) or added (later slices) to this item's fp32 partial.
 inline void bwd_write_dq(const Plan& P, const Seq& s, int32_t b, int32_t h, int32_t chunk, int64_t q0, int nq,
-                         const float* dq) {
+                         const float* dq, bool first_slice) {
     const fa_params& p = *P.p;
     const int dp = P.dp;
     for (int r = 0; r < nq; ++r) {
         const float* src = dq ? dq + static_cast<size_t>(r) * dp : nullptr;
-        if (P.chunks == 1) {
+        if (!P.dq_partial) {
             void* row = elem(p.dq, p.out_dtype, b * P.bs_dq + (s.q_row0 + q0 + r) * p.dq_row_stride + h * p.dq_head_stride);
             if (src) {
                 store_row(row, p.out_dtype, P.d, src, 1.0f);
@@ -56,38 +52,45 @@ inline void bwd_write_dq(const Plan& P, const Seq& s, int32_t b, int32_t h, int3
             }
         } else {
             float* dst = dq_partial_row(P, chunk, h, s.grow0 + q0 + r);
-            for (int i = 0; i < dp; ++i) dst[i] = src ? src[i] : 0.0f;
+            if (first_slice) {
+                for (int i = 0; i < dp; ++i) dst[i] = src ? src[i] : 0.0f;
+            } else if (src) {
+                for (int i = 0; i < dp; ++i) dst[i] += src[i];
+            }
         }
     }
 }
 
-inline void bwd_chunk(const Plan& P, const BwdItem& it, float* ws) {
+// Per-thread tiles of the backward.
+struct BwdTiles {
+    float *kc, *vc, *dkc, *dvc;        // [chunk_keys x dp]: the slice's K, V and fp32 dK, dV
+    float *qrow, *qt, *dorow, *dot;    // [BR x dp] Q, dO of one query tile and their transposes
+    float *dqacc;                      // [BR x dp]
+    float *pt, *dst;                   // [BC x BR] P and dS, key-major
+    float *lse2, *dl;                  // [BR] lse * log2(e) and delta of the tile's rows
+};
+
+inline BwdTiles carve_bwd(const Plan& P, float* ws) {
+    const size_t dp = static_cast<size_t>(P.dp), kc = static_cast<size_t>(P.chunk_keys) * dp;
+    BwdTiles t;
+    t.kc = carve(ws, kc), t.vc = carve(ws, kc), t.dkc = carve(ws, kc), t.dvc = carve(ws, kc);
+    t.qrow = carve(ws, BR * dp), t.qt = carve(ws, BR * dp), t.dorow = carve(ws, BR * dp), t.dot = carve(ws, BR * dp);
+    t.dqacc = carve(ws, BR * dp);
+    t.pt = carve(ws, BC * BR), t.dst = carve(ws, BC * BR);
+    t.lse2 = carve(ws, BR), t.dl = carve(ws, BR);
+    return t;
+}
+
+// Keys [kb0, kb1) of kv head it.kvh against every query tile of every head of its group.
+inline void bwd_slice(const Plan& P, const BwdItem& it, int64_t kb0, int64_t kb1, bool first_slice, const BwdTiles& t) {
     const fa_params& p = *P.p;
     const Seq& s = P.seqs[it.b];
-    const int dp = P.dp, d = P.d, kvh = it.kvh;
-    int32_t kb0 = 0, kb1 = 0;
-    chunk_range(s.sk, P.chunks, it.chunk, &kb0, &kb1);
-    const int nkc = kb1 - kb0;
-    const size_t kc_cap = bwd_chunk_keys(P);
-    float* kc = carve(ws, kc_cap * dp);
-    float* vc = carve(ws, kc_cap * dp);
-    float* dkc = carve(ws, kc_cap * dp);
-    float* dvc = carve(ws, kc_cap * dp);
-    float* qrow = carve(ws, BR * dp);
-    float* qt = carve(ws, BR * dp);
-    float* dorow = carve(ws, BR * dp);
-    float* dot = carve(ws, BR * dp);
-    float* dqacc = carve(ws, BR * dp);
-    float* pt = carve(ws, BC * BR);
-    float* dst = carve(ws, BC * BR);
-    float* lse2 = carve(ws, BR);
-    float* dl = carve(ws, BR);
-
+    const int dp = P.dp, d = P.d, kvh = it.kvh, nkc = static_cast<int>(kb1 - kb0);
     const HeadRows k = head_rows(p.k, p.dtype, it.b * P.bs_k, s.k_row0, p.k_row_stride, kvh * p.k_head_stride);
     const HeadRows v = head_rows(p.v, p.dtype, it.b * P.bs_v, s.k_row0, p.v_row_stride, kvh * p.v_head_stride);
-    load_rows(k, kb0, nkc, d, dp, 1.0f, P.fp8_table, kc);
-    load_rows(v, kb0, nkc, d, dp, 1.0f, P.fp8_table, vc);
-    for (size_t i = 0; i < static_cast<size_t>(nkc) * dp; ++i) dkc[i] = 0.0f, dvc[i] = 0.0f;
+    load_rows(k, kb0, nkc, d, dp, 1.0f, P.fp8_table, t.kc);
+    load_rows(v, kb0, nkc, d, dp, 1.0f, P.fp8_table, t.vc);
+    for (size_t i = 0; i < static_cast<size_t>(nkc) * dp; ++i) t.dkc[i] = 0.0f, t.dvc[i] = 0.0f;
 
     const float scale = p.softmax_scale;
     const int64_t diag = static_cast<int64_t>(s.sk) - s.sq;
@@ -103,42 +106,43 @@ inline void bwd_chunk(const Plan& P, const BwdItem& it, float* ws) {
             const int nq = static_cast<int>(s.sq - q0 < BR ? s.sq - q0 : BR);
             int64_t kend = kb1;
             if (p.causal && q0 + nq + diag < kend) kend = q0 + nq + diag;
-            if (kend <= kb0) {  // the tile sees no key of this chunk
-                bwd_write_dq(P, s, it.b, h, it.chunk, q0, nq, nullptr);
+            if (kend <= kb0) {  // the tile sees no key of this slice
+                bwd_write_dq(P, s, it.b, h, it.chunk, q0, nq, nullptr, first_slice);
                 continue;
             }
-            load_rows(q, q0, nq, d, dp, 1.0f, P.fp8_table, qrow);
-            transpose_tile(qrow, nq, dp, scale * kLog2e, qt, BR);
-            load_rows(dout, q0, nq, d, dp, 1.0f, P.fp8_table, dorow);
-            transpose_tile(dorow, nq, dp, 1.0f, dot, BR);
+            load_rows(q, q0, nq, d, dp, 1.0f, P.fp8_table, t.qrow);
+            transpose_tile(t.qrow, nq, dp, scale * kLog2e, t.qt, BR);
+            load_rows(dout, q0, nq, d, dp, 1.0f, P.fp8_table, t.dorow);
+            transpose_tile(t.dorow, nq, dp, 1.0f, t.dot, BR);
             for (int r = 0; r < BR; ++r) {
                 // lse = -inf marks a row that saw no key: +inf here makes all its probabilities 0.
                 const bool live = r < nq && lse[q0 + r] != -pinf;
-                lse2[r] = live ? lse[q0 + r] * kLog2e : pinf;
-                dl[r] = r < nq ? delta[q0 + r] : 0.0f;
+                t.lse2[r] = live ? lse[q0 + r] * kLog2e : pinf;
+                t.dl[r] = r < nq ? delta[q0 + r] : 0.0f;
             }
-            const int nqv = (nq + FA_W - 1) / FA_W, ncols = nqv * FA_W;
-            for (size_t i = 0; i < static_cast<size_t>(nq) * dp; ++i) dqacc[i] = 0.0f;
+            const int ncols = (nq + FA_W - 1) / FA_W * FA_W;
+            for (size_t i = 0; i < static_cast<size_t>(nq) * dp; ++i) t.dqacc[i] = 0.0f;
 
             for (int64_t k0 = kb0; k0 < kend; k0 += BC) {
                 const int nk = static_cast<int>(kend - k0 < BC ? kend - k0 : BC);
                 const size_t off = static_cast<size_t>(k0 - kb0) * dp;
-                float *kj = kc + off, *vj = vc + off, *dkj = dkc + off, *dvj = dvc + off;
-                gemm(nk, ncols, dp, kj, dp, 1, qt, BR, pt, BR, false);
+                const float *kj = t.kc + off, *vj = t.vc + off;
+                float *dkj = t.dkc + off, *dvj = t.dvc + off, *pt = t.pt, *dst = t.dst;
+                gemm(nk, ncols, dp, kj, dp, 1, t.qt, BR, pt, BR, false);
                 if (p.causal && k0 + nk - 1 > q0 + diag) mask_causal(pt, BR, nk, ncols, k0, q0, diag);
                 for (int c = 0; c < nk; ++c)
                     for (int j = 0; j < ncols; j += FA_W)
-                        vstore(pt + c * BR + j, vexp2(vload(pt + c * BR + j) - vload(lse2 + j)));
-                gemm(nk, dp, nq, pt, BR, 1, dorow, dp, dvj, dp, true);
-                gemm(nk, ncols, dp, vj, dp, 1, dot, BR, dst, BR, false);
+                        vstore(pt + c * BR + j, vexp2(vload(pt + c * BR + j) - vload(t.lse2 + j)));
+                gemm(nk, dp, nq, pt, BR, 1, t.dorow, dp, dvj, dp, true);
+                gemm(nk, ncols, dp, vj, dp, 1, t.dot, BR, dst, BR, false);
                 for (int c = 0; c < nk; ++c)
                     for (int j = 0; j < ncols; j += FA_W)
-                        vstore(dst + c * BR + j, vload(pt + c * BR + j) * (vload(dst + c * BR + j) - vload(dl + j)));
-                gemm(nk, dp, nq, dst, BR, 1, qrow, dp, dkj, dp, true);
-                gemm(nq, dp, nk, dst, 1, BR, kj, dp, dqacc, dp, true);
+                        vstore(dst + c * BR + j, vload(pt + c * BR + j) * (vload(dst + c * BR + j) - vload(t.dl + j)));
+                gemm(nk, dp, nq, dst, BR, 1, t.qrow, dp, dkj, dp, true);
+                gemm(nq, dp, nk, dst, 1, BR, kj, dp, t.dqacc, dp, true);
             }
-            for (size_t i = 0; i < static_cast<size_t>(nq) * dp; ++i) dqacc[i] *= scale;
-            bwd_write_dq(P, s, it.b, h, it.chunk, q0, nq, dqacc);
+            for (size_t i = 0; i < static_cast<size_t>(nq) * dp; ++i) t.dqacc[i] *= scale;
+            bwd_write_dq(P, s, it.b, h, it.chunk, q0, nq, t.dqacc, first_slice);
         }
     }
 
@@ -146,12 +150,28 @@ inline void bwd_chunk(const Plan& P, const BwdItem& it, float* ws) {
     const int64_t dv_base = it.b * P.bs_dv + kvh * p.dv_head_stride;
     for (int c = 0; c < nkc; ++c) {
         const int64_t row = s.k_row0 + kb0 + c;
-        store_row(elem(p.dk, p.out_dtype, dk_base + row * p.dk_row_stride), p.out_dtype, d, dkc + static_cast<size_t>(c) * dp, scale);
-        store_row(elem(p.dv, p.out_dtype, dv_base + row * p.dv_row_stride), p.out_dtype, d, dvc + static_cast<size_t>(c) * dp, 1.0f);
+        store_row(elem(p.dk, p.out_dtype, dk_base + row * p.dk_row_stride), p.out_dtype, d,
+                  t.dkc + static_cast<size_t>(c) * dp, scale);
+        store_row(elem(p.dv, p.out_dtype, dv_base + row * p.dv_row_stride), p.out_dtype, d,
+                  t.dvc + static_cast<size_t>(c) * dp, 1.0f);
     }
 }
 
-// dq = sum over chunks of the partials, in chunk order.
+// One item: the item's key range in slices of at most chunk_keys keys, so that its fp32 K, V, dK, dV
+// stay bounded. An empty range still runs once, to write the zero dq of its rows.
+inline void bwd_chunk(const Plan& P, const BwdItem& it, float* ws) {
+    const BwdTiles t = carve_bwd(P, ws);
+    int32_t kr0 = 0, kr1 = 0;
+    chunk_range(P.seqs[it.b].sk, P.chunks, it.chunk, &kr0, &kr1);
+    int64_t kb0 = kr0;
+    do {
+        const int64_t kb1 = kr1 - kb0 < P.chunk_keys ? kr1 : kb0 + P.chunk_keys;
+        bwd_slice(P, it, kb0, kb1, kb0 == kr0, t);
+        kb0 = kb1;
+    } while (kb0 < kr1);
+}
+
+// dq = sum of the chunks' partials, in chunk order.
 inline void bwd_dq_reduce_rows(const Plan& P, const RowsItem& it, float* ws) {
     const fa_params& p = *P.p;
     const Seq& s = P.seqs[it.b];
