@@ -72,7 +72,7 @@ struct Consumer {
         uint32_t tile_parity = 0;
         for (TileScheduler sched; sched.valid(args); sched.advance(), tile_parity ^= 1u) {
             const Tile t = sched.tile(args);
-            mbarrier::wait(smem.q_full(), tile_parity);
+            mbarrier::wait_warp(smem.q_full(), tile_parity);
             process_tile(t);
         }
     }
@@ -97,7 +97,7 @@ struct Consumer {
 
             // First block: nothing to overlap with yet.
             int n = range.n_max - 1;
-            mbarrier::wait(smem.k_full(k_pipe.stage), k_pipe.phase);
+            mbarrier::wait_warp(smem.k_full(k_pipe.stage), k_pipe.phase);
             my_turn();
             wgmma::fence();
             Gemms::qk(s, q_rows, smem.k(k_pipe.stage));
@@ -114,14 +114,15 @@ struct Consumer {
             P::pack(s, p);
 
             for (--n; n >= 0; --n) {
-                mbarrier::wait(smem.k_full(k_pipe.stage), k_pipe.phase);
+                mbarrier::wait_warp(smem.k_full(k_pipe.stage), k_pipe.phase);
                 my_turn();
                 wgmma::fence_operands(o);
                 wgmma::fence_operands(p);
                 wgmma::fence();
                 Gemms::qk(s, q_rows, smem.k(k_pipe.stage));
                 wgmma::commit_group();
-                mbarrier::wait(v_ready(v_pipe.stage), v_pipe.phase);
+                mbarrier::wait_warp(v_ready(v_pipe.stage), v_pipe.phase);
+                wgmma::fence();  // each batch opens with its own fence, so ptxas sees two well-formed stages
                 Gemms::pv(o, p, v_operand(v_pipe.stage));
                 wgmma::commit_group();
                 their_turn();
@@ -145,7 +146,7 @@ struct Consumer {
             }
 
             // Last block's P·V.
-            mbarrier::wait(v_ready(v_pipe.stage), v_pipe.phase);
+            mbarrier::wait_warp(v_ready(v_pipe.stage), v_pipe.phase);
             wgmma::fence_operands(o);
             wgmma::fence_operands(p);
             wgmma::fence();

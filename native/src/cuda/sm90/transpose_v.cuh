@@ -85,7 +85,7 @@ struct VTransposer {
             const BlockRange r = block_range<Cfg::kBlockM, Cfg::kBlockN>(args, t.m_block);
             for (int i = 0; i < r.n_max; ++i) {
                 const int s = pipe.stage;
-                mbarrier::wait(smem.v_full(s), pipe.phase);
+                mbarrier::wait_warp(smem.v_full(s), pipe.phase);
                 transpose_stage(s, tid);
                 // Generic-proxy stores must be ordered before the consumers' wgmma (async proxy) reads.
                 tma::fence_proxy_async_smem();

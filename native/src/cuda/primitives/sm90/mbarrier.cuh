@@ -57,4 +57,11 @@ __device__ __forceinline__ void wait(uint32_t bar, uint32_t parity) {
     }
 }
 
+// For whole warps that go on to warp-synchronous (.aligned) instructions such as wgmma: lanes can leave
+// the polling loop on different iterations, so reconverge explicitly.
+__device__ __forceinline__ void wait_warp(uint32_t bar, uint32_t parity) {
+    wait(bar, parity);
+    __syncwarp();
+}
+
 }  // namespace fa::sm90::mbarrier
