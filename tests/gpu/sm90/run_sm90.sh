@@ -40,8 +40,8 @@ run_limited() {
     [ "$limit" -gt "$l" ] && limit=$l
     echo "== $name (limit ${limit}s) -> $log"
     local t0=$(date +%s)
-    timeout -k 10 "$limit" "$@" > >(tee "$log") 2>&1
-    local rc=$? dt=$(( $(date +%s) - t0 ))
+    timeout -k 10 "$limit" "$@" 2>&1 | tee "$log"
+    local rc=${PIPESTATUS[0]} dt=$(( $(date +%s) - t0 ))
     if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then note "$name: TIMEOUT after ${dt}s (a hang? see $log)";
     elif [ $rc -ne 0 ]; then note "$name: FAILED rc=$rc in ${dt}s (see $log)";
     else note "$name: ok in ${dt}s"; fi
@@ -71,18 +71,18 @@ phase_build() {
 }
 
 phase_inspect() {
-    local log=$OUT/inspect.log
-    : > "$log"
+    local log=$OUT/inspect.log ptx=$OUT/ptxas_sm90.log
+    # ptxas -v prints the entry name, then its properties and 'Used N registers': keep the FA3 kernels' blocks.
+    awk '/Compiling entry function .*fa4sm9010fwd_kernel/ {on=1; print; next}
+         on && /ptxas info|ptxas warning|bytes stack|spill/ {print; if ($0 ~ /Used [0-9]+ registers/) on=0; next}
+         {on=0}' "$OUT/build.log" > "$ptx"
     {
         echo "--- ptxas: FA3 kernels (registers / spills / stack) ---"
-        # ptxas -v prints the entry name, then 'Used N registers' lines: keep the sm90 kernels' blocks.
-        awk '/Compiling entry function .*fa4sm9010fwd_kernel/ {on=1; print; next}
-             on && /ptxas info|ptxas warning|bytes stack|spill/ {print; if ($0 ~ /Used [0-9]+ registers/) on=0; next}
-             {on=0}' "$OUT/build.log"
-        echo "--- ptxas warnings mentioning wgmma / setmaxnreg / spills in sm90 files ---"
-        grep -n -i -E "wgmma|setmaxnreg|Potential Performance Loss|spill" "$OUT/build.log" | grep -v "0 bytes spill" | head -60
+        cat "$ptx"
+        echo "--- ptxas performance notes and warnings (wgmma serialisation, setmaxnreg, spills) ---"
+        grep -n -E "Potential Performance Loss|ptxas warning|[1-9][0-9]* bytes spill" "$OUT/build.log" | head -60
         echo "--- SASS of the sm90 objects ---"
-        for o in $(find "$BUILD" -path '*flashattn_sm90.dir*' -name 'fwd_*hdim*.cu.o' | sort); do
+        for o in $(find "$BUILD" -path '*flashattn_sm90.dir*' -name 'fwd_*hdim*.cu.o' 2>/dev/null | sort); do
             sass=$OUT/$(basename "$o" .cu.o).sass
             "$CUOBJDUMP" -sass "$o" > "$sass" 2>&1
             printf '%-28s HGMMA %5s  UTMALDG %3s  local(STL/LDL) %3s  SYNCS %4s  USETMAXREG %2s\n' "$(basename "$o")" \
@@ -90,10 +90,13 @@ phase_inspect() {
                 "$(grep -c SYNCS "$sass")" "$(grep -c USETMAXREG "$sass")"
         done
     } 2>&1 | tee "$log"
-    local regs; regs=$(grep -c "Used 168 registers" "$log")
-    local kernels; kernels=$(grep -c "Compiling entry function" "$log")
-    local local_mem; local_mem=$(awk '/HGMMA/ && $7 > 0 {n++} END {print n+0}' "$log")
-    note "inspect: $kernels sm90 kernels, $regs report 168 registers (setmaxnreg needs the full 384x168 pool); $local_mem objects with local memory; details in $log"
+    local kernels regs spills perf local_mem
+    kernels=$(grep -c "Compiling entry function" "$ptx")
+    regs=$(grep -c "Used 168 registers" "$ptx")
+    spills=$(grep -cE "[1-9][0-9]* bytes spill" "$ptx")
+    perf=$(grep -c "Potential Performance Loss" "$OUT/build.log")
+    local_mem=$(awk '/HGMMA/ && $7 > 0 {n++} END {print n+0}' "$log")
+    note "inspect: $kernels FA3 kernels; $regs use 168 registers (setmaxnreg needs the full 384x168 pool); $spills spill; $perf ptxas 'Potential Performance Loss' notes; $local_mem objects with local memory (see $log)"
 }
 
 phase_check() {
