@@ -77,6 +77,9 @@ const char* unsupported(const fa_params& p, bool backward, char* buf, size_t len
     const bool fp8 = p.dtype == FA_DTYPE_FLOAT8_E4M3;
     if (fp8) {
         if (p.out_dtype != FA_DTYPE_BFLOAT16) return "FLOAT8_E4M3 inputs need out_dtype BFLOAT16";
+        // The kernel takes the running max of the stored scores: that is the max of the real ones only
+        // when the folded scale q_descale * k_descale is positive.
+        if (!(p.q_descale * p.k_descale > 0.f)) return "q_descale * k_descale must be positive";
     } else if (p.dtype != FA_DTYPE_FLOAT16 && p.dtype != FA_DTYPE_BFLOAT16) {
         return "it takes FLOAT16, BFLOAT16 or FLOAT8_E4M3 inputs only";
     } else if (p.out_dtype != p.dtype) {
