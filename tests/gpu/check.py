@@ -9,6 +9,7 @@ with a float32 reference (TF32 off). Tolerance as in flash-attn's tests: our max
 """
 import argparse
 import math
+import os
 import sys
 import time
 
@@ -331,6 +332,13 @@ def main():
             for causal in (False, True):
                 run_varlen([5, 130, 0, 257], [7, 100, 33, 257], 4, 2, d, dtype, causal)
                 run_varlen([1, 64, 300], [200, 64, 129], 4, 4, d, dtype, causal)
+
+    # The single-stage pipelines (what devices with less shared memory than an H100 run).
+    os.environ["FLASHATTN_SM80_STAGES"] = "1"
+    for d in (64, 128, 256):
+        run_case(2, 203, 331, 4, 2, d, torch.bfloat16, True)
+        run_case(1, 331, 203, 4, 4, d, torch.float16, False, deterministic=True)
+    del os.environ["FLASHATTN_SM80_STAGES"]
 
     bad_arguments()
     print(f"checks: {T.passed + T.failed}, PASS {T.passed}, FAIL {T.failed} ({time.time() - t0:.0f} s)")

@@ -2,6 +2,7 @@
 // one (dtype, compiled head dim). Head dims between the compiled sizes run on the next larger one:
 // loads zero-fill the extra columns and stores skip them.
 #include <cstdint>
+#include <cstdlib>
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -35,18 +36,19 @@ struct TensorCheck {
     const char* name;
     const void* ptr;
     int64_t batch_stride, row_stride, head_stride;
+    int heads;
 };
 
 // cp.async and the epilogue move 16 bytes (8 elements) at a time: every row start must be 16-byte
 // aligned. A stride only matters when its dimension has more than one entry.
-fa_status check_alignment(const fa_params& p, const TensorCheck& t, int heads) {
+fa_status check_alignment(const fa_params& p, const TensorCheck& t) {
     if (reinterpret_cast<uintptr_t>(t.ptr) % 16 != 0)
         return fail(FA_ERR_UNSUPPORTED, "%s (%p) must be 16-byte aligned for the CUDA_SM80 backend", t.name, t.ptr);
     const bool varlen = p.cu_seqlens_q != nullptr;
     const struct { const char* suffix; int64_t stride; bool used; } strides[] = {
         {"batch", t.batch_stride, !varlen && p.batch > 1},
         {"row", t.row_stride, true},
-        {"head", t.head_stride, heads > 1},
+        {"head", t.head_stride, t.heads > 1},
     };
     for (const auto& s : strides)
         if (s.used && s.stride % 8 != 0)
@@ -77,22 +79,20 @@ fa_status check_supported(const fa_params& p, bool backward) {
         return fail(FA_ERR_UNSUPPORTED, "device %d has compute capability %d.%d; the CUDA_SM80 backend needs 8.0 or newer",
                     p.device_index, cc / 10, cc % 10);
 
+    const int hq = p.num_heads_q, hkv = p.num_heads_kv;
     const TensorCheck tensors[] = {
-        {"q", p.q, p.q_batch_stride, p.q_row_stride, p.q_head_stride},
-        {"k", p.k, p.k_batch_stride, p.k_row_stride, p.k_head_stride},
-        {"v", p.v, p.v_batch_stride, p.v_row_stride, p.v_head_stride},
-        {"out", p.out, p.out_batch_stride, p.out_row_stride, p.out_head_stride},
-        {"dout", p.dout, p.dout_batch_stride, p.dout_row_stride, p.dout_head_stride},
-        {"dq", p.dq, p.dq_batch_stride, p.dq_row_stride, p.dq_head_stride},
-        {"dk", p.dk, p.dk_batch_stride, p.dk_row_stride, p.dk_head_stride},
-        {"dv", p.dv, p.dv_batch_stride, p.dv_row_stride, p.dv_head_stride},
+        {"q", p.q, p.q_batch_stride, p.q_row_stride, p.q_head_stride, hq},
+        {"k", p.k, p.k_batch_stride, p.k_row_stride, p.k_head_stride, hkv},
+        {"v", p.v, p.v_batch_stride, p.v_row_stride, p.v_head_stride, hkv},
+        {"out", p.out, p.out_batch_stride, p.out_row_stride, p.out_head_stride, hq},
+        {"dout", p.dout, p.dout_batch_stride, p.dout_row_stride, p.dout_head_stride, hq},
+        {"dq", p.dq, p.dq_batch_stride, p.dq_row_stride, p.dq_head_stride, hq},
+        {"dk", p.dk, p.dk_batch_stride, p.dk_row_stride, p.dk_head_stride, hkv},
+        {"dv", p.dv, p.dv_batch_stride, p.dv_row_stride, p.dv_head_stride, hkv},
     };
     const int n = backward ? 8 : 4;
-    for (int i = 0; i < n; ++i) {
-        const bool kv = tensors[i].name[0] == 'k' || tensors[i].name[0] == 'v' || tensors[i].name[1] == 'k' ||
-                        tensors[i].name[1] == 'v';
-        if (fa_status st = check_alignment(p, tensors[i], kv ? p.num_heads_kv : p.num_heads_q); st != FA_OK) return st;
-    }
+    for (int i = 0; i < n; ++i)
+        if (fa_status st = check_alignment(p, tensors[i]); st != FA_OK) return st;
     if (backward && p.workspace != nullptr && reinterpret_cast<uintptr_t>(p.workspace) % 16 != 0)
         return fail(FA_ERR_INVALID_ARGUMENT, "workspace (%p) must be 16-byte aligned", p.workspace);
     return FA_OK;
@@ -105,6 +105,8 @@ fa_status make_context(const fa_params& p, LaunchContext* ctx) {
     if (err == cudaSuccess)
         err = cudaDeviceGetAttribute(&ctx->max_smem_per_sm, cudaDevAttrMaxSharedMemoryPerMultiprocessor, p.device_index);
     if (err != cudaSuccess) return cuda::cuda_fail(err, "cudaDeviceGetAttribute(shared memory)");
+    const char* force = std::getenv("FLASHATTN_SM80_STAGES");
+    ctx->force_stages = force ? std::atoi(force) : 0;
     return FA_OK;
 }
 

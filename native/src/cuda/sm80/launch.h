@@ -14,6 +14,7 @@ struct LaunchContext {
     cudaStream_t stream;
     int max_smem_per_block;  // cudaDevAttrMaxSharedMemoryPerBlockOptin
     int max_smem_per_sm;     // cudaDevAttrMaxSharedMemoryPerMultiprocessor
+    int force_stages;        // FLASHATTN_SM80_STAGES=1|2 (tests: run the 1-stage path on a big GPU); 0 = auto
 };
 
 template <typename T, int D>
@@ -52,6 +53,8 @@ inline fa_status allow_smem(Kernel kernel, int bytes, const char* what) {
 // for), otherwise one; 0 when even one stage does not fit (e.g. large head dims on sm86/sm89).
 inline int choose_stages(int bytes_1stage, int bytes_2stage, int blocks, const LaunchContext& ctx) {
     constexpr int kReservedPerBlock = 1024;
+    if (ctx.force_stages == 1 && bytes_1stage <= ctx.max_smem_per_block) return 1;
+    if (ctx.force_stages == 2 && bytes_2stage <= ctx.max_smem_per_block) return 2;
     if (bytes_2stage <= ctx.max_smem_per_block && blocks * (bytes_2stage + kReservedPerBlock) <= ctx.max_smem_per_sm)
         return 2;
     if (bytes_1stage <= ctx.max_smem_per_block) return 1;
