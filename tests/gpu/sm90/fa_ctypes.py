@@ -1,8 +1,11 @@
-"""Minimal ctypes binding of native/include/flashattn.h for the Hopper checks: fa_params mirrored field
-by field (376 bytes), the entry points these scripts call, and a helper that fills the params from torch
-tensors laid out (batch, seqlen, heads, head_dim) with any strides."""
+"""ctypes access to native/include/flashattn.h for the Hopper checks.
+
+The shared harness tests/gpu/flashattn_ctypes.py (fa_params mirror + Library) is reused when present; the
+definitions below are the fallback. fill_fwd() adds what the Hopper checks need on top: FP8 dtypes,
+out_dtype != dtype, and the q/k/v descales."""
 import ctypes
 import os
+import sys
 
 FA_OK = 0
 FA_ERR_UNSUPPORTED = 2
@@ -13,64 +16,84 @@ FA_DTYPE_FLOAT32, FA_DTYPE_FLOAT16, FA_DTYPE_BFLOAT16, FA_DTYPE_FLOAT8_E4M3 = 0,
 _STRIDED = ["q", "k", "v", "out", "dout", "dq", "dk", "dv"]
 
 
-class FaParams(ctypes.Structure):
-    _fields_ = (
-        [("struct_size", ctypes.c_uint32), ("device_type", ctypes.c_int32), ("device_index", ctypes.c_int32),
-         ("backend", ctypes.c_int32)]
-        + [(n, ctypes.c_void_p) for n in ("q", "k", "v", "out", "softmax_lse", "dout", "dq", "dk", "dv",
-                                          "cu_seqlens_q", "cu_seqlens_k", "stream", "workspace")]
-        + [("workspace_bytes", ctypes.c_uint64)]
-        + [(f"{t}_{s}_stride", ctypes.c_int64) for t in _STRIDED for s in ("batch", "row", "head")]
-        + [(n, ctypes.c_int32) for n in ("batch", "seqlen_q", "seqlen_k", "num_heads_q", "num_heads_kv",
-                                         "head_dim", "dtype", "out_dtype")]
-        + [("softmax_scale", ctypes.c_float), ("causal", ctypes.c_int32), ("deterministic", ctypes.c_int32),
-           ("q_descale", ctypes.c_float), ("k_descale", ctypes.c_float), ("v_descale", ctypes.c_float)]
-    )
-
-
-assert ctypes.sizeof(FaParams) == 376, ctypes.sizeof(FaParams)
-
-
 def default_library_path():
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.abspath(os.path.join(here, "..", "..", ".."))
     return os.environ.get("FLASHATTN_LIB", os.path.join(root, "build", "lib", "libflashattn.so"))
 
 
-class Library:
-    def __init__(self, path=None):
-        self.lib = ctypes.CDLL(path or default_library_path())
-        L = self.lib
-        L.fa_params_init.argtypes = [ctypes.POINTER(FaParams)]
-        L.fa_params_init.restype = None
-        for name in ("fa_mha_fwd",):
-            getattr(L, name).argtypes = [ctypes.POINTER(FaParams)]
-            getattr(L, name).restype = ctypes.c_int
-        L.fa_select_backend.argtypes = [ctypes.POINTER(FaParams), ctypes.c_int32, ctypes.POINTER(ctypes.c_int32)]
-        L.fa_select_backend.restype = ctypes.c_int
-        L.fa_last_error.argtypes = []
-        L.fa_last_error.restype = ctypes.c_char_p
-        L.fa_version_string.restype = ctypes.c_char_p
-        L.fa_capabilities.restype = ctypes.c_uint32
+sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")))
+try:
+    import flashattn_ctypes as _shared
+except ImportError:
+    _shared = None
 
-    def last_error(self):
-        return (self.lib.fa_last_error() or b"").decode(errors="replace")
+if _shared is not None:
+    FaParams = _shared.FaParams
 
-    def version(self):
-        return self.lib.fa_version_string().decode()
+    class Library(_shared.Library):
+        def __init__(self, path=None):
+            super().__init__(path or default_library_path())
 
-    def fwd(self, p):
-        return self.lib.fa_mha_fwd(ctypes.byref(p))
+        def params(self):
+            return self.new_params()
 
-    def select_backend(self, p, backward=False):
-        b = ctypes.c_int32(-1)
-        st = self.lib.fa_select_backend(ctypes.byref(p), 1 if backward else 0, ctypes.byref(b))
-        return st, b.value
+        def select_backend(self, p, backward=False):
+            return super().select_backend(p, backward)
 
-    def params(self):
-        p = FaParams()
-        self.lib.fa_params_init(ctypes.byref(p))
-        return p
+        def last_error(self):
+            return (self.lib.fa_last_error() or b"").decode(errors="replace")
+else:
+    class FaParams(ctypes.Structure):
+        _fields_ = (
+            [("struct_size", ctypes.c_uint32), ("device_type", ctypes.c_int32), ("device_index", ctypes.c_int32),
+             ("backend", ctypes.c_int32)]
+            + [(n, ctypes.c_void_p) for n in ("q", "k", "v", "out", "softmax_lse", "dout", "dq", "dk", "dv",
+                                              "cu_seqlens_q", "cu_seqlens_k", "stream", "workspace")]
+            + [("workspace_bytes", ctypes.c_uint64)]
+            + [(f"{t}_{s}_stride", ctypes.c_int64) for t in _STRIDED for s in ("batch", "row", "head")]
+            + [(n, ctypes.c_int32) for n in ("batch", "seqlen_q", "seqlen_k", "num_heads_q", "num_heads_kv",
+                                             "head_dim", "dtype", "out_dtype")]
+            + [("softmax_scale", ctypes.c_float), ("causal", ctypes.c_int32), ("deterministic", ctypes.c_int32),
+               ("q_descale", ctypes.c_float), ("k_descale", ctypes.c_float), ("v_descale", ctypes.c_float)]
+        )
+
+    assert ctypes.sizeof(FaParams) == 376, ctypes.sizeof(FaParams)
+
+    class Library:
+        def __init__(self, path=None):
+            self.lib = ctypes.CDLL(path or default_library_path())
+            L = self.lib
+            L.fa_params_init.argtypes = [ctypes.POINTER(FaParams)]
+            L.fa_params_init.restype = None
+            for name in ("fa_mha_fwd",):
+                getattr(L, name).argtypes = [ctypes.POINTER(FaParams)]
+                getattr(L, name).restype = ctypes.c_int
+            L.fa_select_backend.argtypes = [ctypes.POINTER(FaParams), ctypes.c_int32, ctypes.POINTER(ctypes.c_int32)]
+            L.fa_select_backend.restype = ctypes.c_int
+            L.fa_last_error.argtypes = []
+            L.fa_last_error.restype = ctypes.c_char_p
+            L.fa_version_string.restype = ctypes.c_char_p
+            L.fa_capabilities.restype = ctypes.c_uint32
+
+        def last_error(self):
+            return (self.lib.fa_last_error() or b"").decode(errors="replace")
+
+        def version(self):
+            return self.lib.fa_version_string().decode()
+
+        def fwd(self, p):
+            return self.lib.fa_mha_fwd(ctypes.byref(p))
+
+        def select_backend(self, p, backward=False):
+            b = ctypes.c_int32(-1)
+            st = self.lib.fa_select_backend(ctypes.byref(p), 1 if backward else 0, ctypes.byref(b))
+            return st, b.value
+
+        def params(self):
+            p = FaParams()
+            self.lib.fa_params_init(ctypes.byref(p))
+            return p
 
 
 def dtype_code(torch, dt):
