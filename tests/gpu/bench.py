@@ -126,6 +126,8 @@ def main():
     ap.add_argument("--dims", default="64,128,256")
     ap.add_argument("--seqlens", default="512,2048,8192,16384")
     ap.add_argument("--lib", default=None)
+    ap.add_argument("--only-ours", action="store_true", help="no peers, GEMM or memory (tuning runs)")
+    ap.add_argument("--causal", default="0,1")
     args = ap.parse_args()
     lib = fa.Library(args.lib)
     dims = [int(x) for x in args.dims.split(",")]
@@ -135,7 +137,7 @@ def main():
     dev = torch.cuda.get_device_name()
     print(f"device: {dev}; torch {torch.__version__}; cuDNN {torch.backends.cudnn.version()}; {lib.version()}",
           flush=True)
-    ceiling = gemm_ceiling()
+    ceiling = 0.0 if args.only_ours else gemm_ceiling()
     print(f"dense bf16 8192^3 GEMM: {ceiling:.0f} TFLOP/s", flush=True)
 
     rows, records = [], []
@@ -144,12 +146,13 @@ def main():
         h = 32 if d == 64 else 16
         for s in seqlens:
             b = TOKENS // s
-            for causal in (False, True):
+            for causal in [c == "1" for c in args.causal.split(",")]:
                 flops = 4 * b * h * s * s * d / (2 if causal else 1)
                 rec = {"hdim": d, "seqlen": s, "batch": b, "heads": h, "causal": causal}
                 rec["ours"] = measure(lambda: Ours(lib, b, s, h, d, causal), flops)
                 for name, backend in PEERS:
-                    rec[name] = measure(lambda: Peer(backend, b, s, h, d, causal), flops)
+                    rec[name] = (None, None, None) if args.only_ours else measure(
+                        lambda: Peer(backend, b, s, h, d, causal), flops)
                 records.append(rec)
                 f = lambda x: "-" if x is None else f"{x:.0f}"
                 of, ob = rec["ours"][0], rec["ours"][1]
@@ -163,6 +166,8 @@ def main():
                     if rec[k][2]:
                         print(f"    {k}: {rec[k][2]}")
     print(f"bench time {time.time() - t0:.0f} s", flush=True)
+    if args.only_ours:
+        return 0
 
     ours_mem, flash_mem, sxs = peak_memory(lib)
     mem_line = (f"Peak extra memory, fwd+bwd, hdim 128, seqlen 16384, 1x16 heads: ours {ours_mem / 2**20:.0f} MiB "

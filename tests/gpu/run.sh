@@ -27,7 +27,7 @@ step() { summary+=("$1: $2 ($((SECONDS - t))s)"); }
 BUDGET=${BUDGET:-570}
 limit() { local left=$((BUDGET - (SECONDS - start))); [ "$1" -lt "$left" ] && echo "$1" || echo $((left > 5 ? left : 5)); }
 
-nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu --format=csv,noheader | tee "$OUT/summary.txt"
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu --format=csv,noheader
 
 t=$SECONDS
 BUILD=build-gpu
@@ -53,7 +53,7 @@ for n, d in zip(names, dem):
     if "sm80" in n: print(f"{rows[n].get('regs','?'):>4} regs  {rows[n].get('spill','')}  {d[:110]}")
 PY
 grep -c . "$OUT/ptxas.txt" >/dev/null && sort -u "$OUT/ptxas.txt" | head -60
-if [ $rc -ne 0 ]; then printf '%s\n' "${summary[@]}" | tee -a "$OUT/summary.txt"; exit 1; fi
+if [ $rc -ne 0 ]; then printf '%s\n' "${summary[@]}"; exit 1; fi
 export FLASHATTN_LIB=$PWD/$BUILD/lib/libflashattn.so
 cd tests/gpu
 
@@ -84,4 +84,4 @@ fi
 
 echo
 echo "== summary ($((SECONDS - start))s)"
-printf '%s\n' "${summary[@]}" | tee -a "$OUT/summary.txt"
+printf '%s\n' "${summary[@]}"

@@ -6,33 +6,73 @@
 //
 // Backward (dK/dV kernel): BlockN keys per block, BlockM query rows per step. Each of its three
 // warp layouts covers one product: A (S^T and dP^T, BlockN x BlockM), B (dV and dK, BlockN x D),
-// C (dQ, BlockM x D); Rows x Cols warps each.
+// C (dQ, BlockM x D), as (rows x cols) warps; the registers that matter are dK + dV
+// (2 * BlockN * D / threads) plus S^T + dP^T (2 * BlockN * BlockM / threads).
+//
+// Tuning builds can replace the tile of one head dim from the compiler command line, e.g.
+//   -DFA_SM80_TUNE_FWD_DIM=128 -DFA_SM80_TUNE_FWD_BM=128 -DFA_SM80_TUNE_FWD_BN=32 -DFA_SM80_TUNE_FWD_WARPS=4
+//   -DFA_SM80_TUNE_BWD_DIM=128 -DFA_SM80_TUNE_BWD_BM=64 -DFA_SM80_TUNE_BWD_BN=128 -DFA_SM80_TUNE_BWD_WARPS=8
+//     -DFA_SM80_TUNE_BWD_AROWS=4 -DFA_SM80_TUNE_BWD_BROWS=4 -DFA_SM80_TUNE_BWD_CROWS=2
 #pragma once
+#include <type_traits>
 
 namespace fa::sm80 {
 
-template <int D>
-struct FwdTraits;
-//                                          BlockM      BlockN      warps
-template <> struct FwdTraits<32>  { static constexpr int kBlockM = 128, kBlockN = 128, kWarps = 4; };
-template <> struct FwdTraits<64>  { static constexpr int kBlockM = 128, kBlockN = 128, kWarps = 4; };
-template <> struct FwdTraits<96>  { static constexpr int kBlockM = 128, kBlockN = 64,  kWarps = 4; };
-template <> struct FwdTraits<128> { static constexpr int kBlockM = 128, kBlockN = 64,  kWarps = 4; };
-template <> struct FwdTraits<160> { static constexpr int kBlockM = 128, kBlockN = 32,  kWarps = 4; };
-template <> struct FwdTraits<192> { static constexpr int kBlockM = 128, kBlockN = 64,  kWarps = 8; };
-template <> struct FwdTraits<224> { static constexpr int kBlockM = 128, kBlockN = 64,  kWarps = 8; };
-template <> struct FwdTraits<256> { static constexpr int kBlockM = 128, kBlockN = 64,  kWarps = 8; };
+template <int BM, int BN, int WARPS>
+struct FwdTile {
+    static constexpr int kBlockM = BM, kBlockN = BN, kWarps = WARPS;
+};
 
 template <int D>
-struct BwdTraits {
-    static constexpr int kBlockM = 64;
-    static constexpr int kBlockN = D <= 128 ? 128 : 64;
-    static constexpr int kWarps = 8;
-    // (rows, cols) of warps in each product's warp grid.
-    static constexpr int kARows = kBlockN == 128 ? 4 : 2, kACols = kWarps / kARows;
-    static constexpr int kBRows = kBlockN == 128 ? 4 : 2, kBCols = kWarps / kBRows;
-    static constexpr int kCRows = 2, kCCols = kWarps / kCRows;
+struct FwdDefault;
+template <> struct FwdDefault<32>  : FwdTile<128, 128, 4> {};
+template <> struct FwdDefault<64>  : FwdTile<128, 128, 4> {};
+template <> struct FwdDefault<96>  : FwdTile<128, 64, 4> {};
+template <> struct FwdDefault<128> : FwdTile<128, 64, 4> {};
+template <> struct FwdDefault<160> : FwdTile<128, 32, 4> {};
+template <> struct FwdDefault<192> : FwdTile<128, 64, 8> {};
+template <> struct FwdDefault<224> : FwdTile<128, 64, 8> {};
+template <> struct FwdDefault<256> : FwdTile<128, 64, 8> {};
+
+template <int BM, int BN, int WARPS, int AROWS, int BROWS, int CROWS>
+struct BwdTile {
+    static constexpr int kBlockM = BM, kBlockN = BN, kWarps = WARPS;
+    static constexpr int kARows = AROWS, kACols = WARPS / AROWS;
+    static constexpr int kBRows = BROWS, kBCols = WARPS / BROWS;
+    static constexpr int kCRows = CROWS, kCCols = WARPS / CROWS;
 };
+
+template <int D>
+struct BwdDefault;
+template <> struct BwdDefault<32>  : BwdTile<128, 128, 8, 4, 4, 4> {};
+template <> struct BwdDefault<64>  : BwdTile<128, 128, 8, 4, 4, 4> {};
+template <> struct BwdDefault<96>  : BwdTile<64, 128, 8, 4, 4, 2> {};
+template <> struct BwdDefault<128> : BwdTile<64, 128, 8, 4, 4, 2> {};
+template <> struct BwdDefault<160> : BwdTile<64, 64, 8, 2, 2, 2> {};
+template <> struct BwdDefault<192> : BwdTile<64, 64, 8, 2, 2, 2> {};
+template <> struct BwdDefault<224> : BwdTile<64, 64, 8, 2, 2, 2> {};
+template <> struct BwdDefault<256> : BwdTile<64, 64, 8, 2, 2, 2> {};
+
+#if defined(FA_SM80_TUNE_FWD_DIM)
+template <int D>
+struct FwdTraits : std::conditional_t<D == FA_SM80_TUNE_FWD_DIM,
+                                      FwdTile<FA_SM80_TUNE_FWD_BM, FA_SM80_TUNE_FWD_BN, FA_SM80_TUNE_FWD_WARPS>,
+                                      FwdDefault<D>> {};
+#else
+template <int D>
+struct FwdTraits : FwdDefault<D> {};
+#endif
+
+#if defined(FA_SM80_TUNE_BWD_DIM)
+template <int D>
+struct BwdTraits : std::conditional_t<D == FA_SM80_TUNE_BWD_DIM,
+                                      BwdTile<FA_SM80_TUNE_BWD_BM, FA_SM80_TUNE_BWD_BN, FA_SM80_TUNE_BWD_WARPS,
+                                              FA_SM80_TUNE_BWD_AROWS, FA_SM80_TUNE_BWD_BROWS, FA_SM80_TUNE_BWD_CROWS>,
+                                      BwdDefault<D>> {};
+#else
+template <int D>
+struct BwdTraits : BwdDefault<D> {};
+#endif
 
 // Deterministic dQ kernel: forward-shaped (warps own query rows), one 16-row fragment per warp.
 template <int D>
