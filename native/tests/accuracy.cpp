@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,7 @@ struct Case {
 
 double tolerance(int dtype) {
     switch (dtype) {
-    case FA_DTYPE_FLOAT32: return 2e-5;
+    case FA_DTYPE_FLOAT32: return 5e-5;
     case FA_DTYPE_FLOAT16: return 4e-3;
     default: return 3e-2;  // bfloat16 (and FP8 inputs, whose output is bfloat16)
     }
@@ -35,7 +36,11 @@ double tolerance(int dtype) {
 struct Err {
     double max_abs = 0, max_ref = 0;
     bool bad = false;  // NaN, or -inf where a finite value is expected (or the reverse)
-    double rel() const { return max_abs / std::max(max_ref, 1e-30); }
+    // Relative to the largest reference value, but never to one below `floor`: with one or two keys the
+    // exact dq and dk nearly cancel (dS = P (dP - delta), 0 for a single key) and only rounding at the
+    // scale of the other gradients remains.
+    double floor = 0.05;
+    double rel() const { return max_abs / std::max(max_ref, floor); }
 };
 
 void accumulate(Err& e, double got, double want) {
@@ -146,18 +151,21 @@ bool run_case(const Case& c, unsigned seed) {
     const std::vector<double> lse = lse_as_ref(r, c);
     for (size_t i = 0; i < lse.size(); ++i) accumulate(e_lse, lse[i], ref.lse[i]);
     bool ok = !e_out.bad && !e_lse.bad && e_out.rel() <= tol && e_lse.max_abs <= 1e-4;
-    std::printf("%s %-34s out %.2e lse %.2e", ok ? "ok  " : "FAIL", c.name, e_out.rel(), e_lse.max_abs);
+    char line[256];
+    int n = std::snprintf(line, sizeof line, "%-34s out %.2e lse %.2e", c.name, e_out.rel(), e_lse.max_abs);
     if (c.backward) {
         if (fa_mha_bwd(&p) != FA_OK) {
-            std::printf("\nFAIL %-34s backward: %s\n", c.name, fa_last_error());
+            std::printf("FAIL %s | backward: %s\n", line, fa_last_error());
             return false;
         }
-        const Err eq = compare(r.dq, ref.dq), ek = compare(r.dk, ref.dk), ev = compare(r.dv, ref.dv);
-        const bool gok = !eq.bad && !ek.bad && !ev.bad && eq.rel() <= tol && ek.rel() <= tol && ev.rel() <= tol;
-        std::printf(" | dq %.2e dk %.2e dv %.2e%s", eq.rel(), ek.rel(), ev.rel(), gok ? "" : "  <-- FAIL");
-        ok = ok && gok;
+        Err eq = compare(r.dq, ref.dq), ek = compare(r.dk, ref.dk);
+        const Err ev = compare(r.dv, ref.dv);
+        eq.floor = ek.floor = std::max(0.05, 0.05 * ev.max_ref);
+        ok = ok && !eq.bad && !ek.bad && !ev.bad && eq.rel() <= tol && ek.rel() <= tol && ev.rel() <= tol;
+        std::snprintf(line + n, sizeof line - static_cast<size_t>(n), " | dq %.2e dk %.2e dv %.2e%s", eq.rel(), ek.rel(),
+                      ev.rel(), eq.bad || ek.bad || ev.bad ? " (NaN/inf)" : "");
     }
-    std::printf("  (tol %.0e)\n", tol);
+    std::printf("%s %s  (tol %.0e)%s\n", ok ? "ok  " : "FAIL", line, tol, e_out.bad || e_lse.bad ? " (NaN/inf)" : "");
     return ok;
 }
 
@@ -188,6 +196,50 @@ bool run_determinism() {
 
 }  // namespace
 
+// Random shapes, dtypes, layouts and thread counts: finds the edge cases nobody listed.
+int run_fuzz(int count, unsigned seed) {
+    std::mt19937 rng(seed);
+    const auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+    std::deque<std::string> names;
+    int failed = 0;
+    const int saved = fa_cpu_get_num_threads();
+    for (int i = 0; i < count; ++i) {
+        Case c{"", FA_DTYPE_FLOAT32, 1, 1, 1, 1, 1, 1, false};
+        c.dtype = pick(0, 3);
+        c.backward = c.dtype != FA_DTYPE_FLOAT8_E4M3;
+        c.hkv = pick(1, 3);
+        c.hq = c.hkv * pick(1, 3);
+        c.d = pick(0, 3) == 0 ? pick(1, 256) : 8 * pick(1, 32);
+        c.causal = pick(0, 1);
+        c.pad = pick(0, 2) == 0 ? pick(1, 40) : 0;
+        c.heads_major = pick(0, 3) == 0;
+        c.deterministic = pick(0, 3) == 0;
+        const int budget = 400000 / c.d;  // keeps the float64 reference quick
+        if (pick(0, 3) == 0) {
+            const int n = pick(1, 4);
+            for (int b = 0; b < n; ++b) c.varlen.push_back({pick(0, 200), pick(0, 200)});
+            c.batch = n;
+            c.sq = c.sk = 1;
+            for (auto [a, b] : c.varlen) c.sq = std::max(c.sq, a), c.sk = std::max(c.sk, b);
+        } else {
+            c.batch = pick(1, 3);
+            c.sq = pick(1, 300);
+            c.sk = pick(1, std::max(1, std::min(700, budget / std::max(1, c.sq))));
+        }
+        const int threads = pick(1, 9);
+        fa_cpu_set_num_threads(threads);
+        char name[160];
+        std::snprintf(name, sizeof name, "fuzz %d dt%d b%d %dx%d h%d/%d d%d%s%s t%d", i, c.dtype, c.batch, c.sq, c.sk,
+                      c.hq, c.hkv, c.d, c.causal ? " causal" : "", c.varlen.empty() ? "" : " varlen", threads);
+        names.emplace_back(name);
+        c.name = names.back().c_str();
+        failed += run_case(c, seed * 1000 + static_cast<unsigned>(i)) ? 0 : 1;
+    }
+    fa_cpu_set_num_threads(saved);
+    std::printf("%s: %d failure(s) in %d random cases\n", failed ? "FAILED" : "PASSED", failed, count);
+    return failed ? 1 : 0;
+}
+
 int run_accuracy() {
     const int F32 = FA_DTYPE_FLOAT32, F16 = FA_DTYPE_FLOAT16, B16 = FA_DTYPE_BFLOAT16, F8 = FA_DTYPE_FLOAT8_E4M3;
     std::vector<Case> cases = {
@@ -202,10 +254,11 @@ int run_accuracy() {
         {"bf16 65x257 d96 heads-major", B16, 1, 65, 257, 3, 3, 96, false, true, 0, true},
         {"bf16 causal 129x64 d80", B16, 2, 129, 64, 2, 2, 80, true},
         {"fp32 scale 0.3 130x70 d16", F32, 1, 130, 70, 1, 1, 16, false},
+        {"fp16 d200 causal 90x40 padded", F16, 1, 90, 40, 2, 1, 200, true, true, 7},
         {"fp8 fwd 96x160 d64 (out bf16)", F8, 2, 96, 160, 4, 2, 64, false, false},
         {"fp8 fwd causal 50x50 d128", F8, 1, 50, 50, 2, 2, 128, true, false},
     };
-    cases[10].scale = 0.3f;
+    cases[10].scale = 0.3f;  // the "scale 0.3" case
     Case v1{"fp16 varlen causal gqa d32", F16, 4, 130, 65, 4, 2, 32, true};
     v1.varlen = {{5, 7}, {64, 64}, {0, 3}, {130, 65}};
     Case v2{"bf16 varlen d72", B16, 3, 90, 200, 2, 1, 72, false};
