@@ -1,10 +1,12 @@
-// Backward, FlashAttention-2 style. One work item owns a chunk of keys of one kv head: it keeps K, V
-// and the fp32 dK, dV accumulators of the chunk, and sweeps every query head of its group and every
-// query tile that sees the chunk, recomputing P = exp(scale * S - lse) tile by tile:
+// Backward, FlashAttention-2 style. One work item owns a range of keys of one kv head. For each slice
+// of that range (at most chunk_keys keys) it keeps K, V and fp32 dK, dV accumulators, and sweeps every
+// query head of its group and every query tile that sees the slice, recomputing P = exp(scale*S - lse)
+// tile by tile:
 //   dV += P^T dO,  dP = dO V^T,  dS = P * (dP - delta),  dK += dS^T Q,  dQ += dS K  (dQ, dK times scale).
-// No two items write the same dK/dV rows. dQ of a query tile is complete within an item when there is
-// one chunk per sequence; with several, each item writes its own fp32 partial and a reduction adds them
-// in chunk order, so the result does not depend on thread timing.
+// No two items write the same dK/dV rows, so no locks or atomics. dQ of a query tile is complete when
+// one slice covers the sequence's keys and goes straight to the output; otherwise each item sums its
+// slices into its own fp32 partial and a last pass adds the partials in range order, so the result
+// never depends on thread timing.
 // As in the forward, P and dS are key-major tiles (x[c * BR + r]).
 
 inline size_t bwd_scratch(const Plan& P) {
