@@ -23,6 +23,26 @@ float from_bf16(uint16_t h) {
     return f;
 }
 
+// IEEE half, by definition rather than by bit tricks: an independent check of the library's.
+double from_half(uint16_t h) {
+    const int e = (h >> 10) & 31, m = h & 1023;
+    double mag = e == 0 ? std::ldexp(m, -24) : e == 31 ? (m ? NAN : INFINITY) : std::ldexp(1024 + m, e - 25);
+    return (h & 0x8000) ? -mag : mag;
+}
+
+uint16_t to_half(double x) {
+    const uint16_t sign = std::signbit(x) ? 0x8000 : 0;
+    const double a = std::fabs(x);
+    if (std::isnan(a)) return 0x7e00;
+    if (a >= 65520.0) return sign | 0x7c00;
+    if (a < std::ldexp(1.0, -14)) return sign | static_cast<uint16_t>(std::nearbyint(std::ldexp(a, 24)));
+    int e = 0;
+    const double m = std::frexp(a, &e);  // a = m * 2^e, m in [0.5, 1)
+    const int q = static_cast<int>(std::nearbyint(std::ldexp(m, 11)));  // 11 significant bits
+    const int bits = ((e + 14) << 10) + (q - 1024);  // q == 2048 carries into the exponent
+    return sign | static_cast<uint16_t>(bits);
+}
+
 double from_fp8(uint8_t x) {
     const int e = (x >> 3) & 15, m = x & 7;
     double mag = e == 0 ? std::ldexp(m, -9) : std::ldexp(1.0 + m / 8.0, e - 7);
@@ -65,7 +85,7 @@ double Tensor::get(int64_t b, int64_t r, int64_t h, int64_t d) const {
     const size_t i = static_cast<size_t>(offset(b, r, h, d));
     switch (dtype) {
     case FA_DTYPE_FLOAT32: { float f; std::memcpy(&f, &bytes[i * 4], 4); return f; }
-    case FA_DTYPE_FLOAT16: { _Float16 f; std::memcpy(&f, &bytes[i * 2], 2); return static_cast<double>(f); }
+    case FA_DTYPE_FLOAT16: { uint16_t u; std::memcpy(&u, &bytes[i * 2], 2); return from_half(u); }
     case FA_DTYPE_BFLOAT16: { uint16_t u; std::memcpy(&u, &bytes[i * 2], 2); return from_bf16(u); }
     default: return from_fp8(bytes[i]);
     }
@@ -75,7 +95,7 @@ void Tensor::set(int64_t b, int64_t r, int64_t h, int64_t d, double x) {
     const size_t i = static_cast<size_t>(offset(b, r, h, d));
     switch (dtype) {
     case FA_DTYPE_FLOAT32: { const float f = static_cast<float>(x); std::memcpy(&bytes[i * 4], &f, 4); break; }
-    case FA_DTYPE_FLOAT16: { const _Float16 f = static_cast<_Float16>(static_cast<float>(x)); std::memcpy(&bytes[i * 2], &f, 2); break; }
+    case FA_DTYPE_FLOAT16: { const uint16_t u = to_half(x); std::memcpy(&bytes[i * 2], &u, 2); break; }
     case FA_DTYPE_BFLOAT16: { const uint16_t u = to_bf16(static_cast<float>(x)); std::memcpy(&bytes[i * 2], &u, 2); break; }
     default: bytes[i] = to_fp8(x); break;
     }
