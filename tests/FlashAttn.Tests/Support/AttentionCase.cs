@@ -14,7 +14,7 @@ internal sealed class AttentionCase
         Type = type;
         Causal = causal;
         Scale = scale ?? 1.0 / Math.Sqrt(shape.HeadDim);
-        var rng = new Random(seed);
+        var rng = new Random(Seeds.Of(seed));
         Q = Num.RandomNormal(rng, shape.QElements, type);
         K = Num.RandomNormal(rng, shape.KElements, type);
         V = Num.RandomNormal(rng, shape.KElements, type);
@@ -48,15 +48,15 @@ internal sealed class AttentionCase
 
     public void CheckForward(double[] output, double[] lse)
     {
-        Tolerance.AssertClose("output", output, RefForward.Output, NaiveForward.Output, Type);
+        Tolerance.AssertClose("output", output, RefForward.Output, NaiveForward.Output, Type, Shape.HeadDim);
         Tolerance.AssertLseClose(lse, RefForward.Lse, NaiveForward.Lse);
     }
 
     public void CheckBackward(double[] dq, double[] dk, double[] dv)
     {
-        Tolerance.AssertClose("dq", dq, RefBackward.Dq, NaiveBackward.Dq, Type);
-        Tolerance.AssertClose("dk", dk, RefBackward.Dk, NaiveBackward.Dk, Type);
-        Tolerance.AssertClose("dv", dv, RefBackward.Dv, NaiveBackward.Dv, Type);
+        Tolerance.AssertClose("dq", dq, RefBackward.Dq, NaiveBackward.Dq, Type, Shape.HeadDim);
+        Tolerance.AssertClose("dk", dk, RefBackward.Dk, NaiveBackward.Dk, Type, Shape.HeadDim);
+        Tolerance.AssertClose("dv", dv, RefBackward.Dv, NaiveBackward.Dv, Type, Shape.HeadDim);
     }
 
     public override string ToString() =>
