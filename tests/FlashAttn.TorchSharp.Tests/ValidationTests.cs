@@ -90,7 +90,7 @@ public class ValidationTests
         ThrowsNaming<ArgumentException>(() => flash_attn_varlen_func(q, k, v, tensor(new[] { 1, 4, 10 }, dtype: ScalarType.Int32), cuK, 6, 7), "cu_seqlens_q", "must be 0");
         ThrowsNaming<ArgumentException>(() => flash_attn_varlen_func(q, k, v, cuQ, cuK, 5, 7), "cu_seqlens_q", "max_seqlen_q");
         ThrowsNaming<ArgumentException>(() => flash_attn_varlen_func(q, k, v, cuQ, tensor(new[] { 0, 5, 13 }, dtype: ScalarType.Int32), 6, 8), "cu_seqlens_k", "exceeds");
-        ThrowsNaming<ArgumentOutOfRangeException>(() => flash_attn_varlen_func(q, k, v, cuQ, cuK, 0, 7), "max_seqlen_q", ">");
+        ThrowsNaming<ArgumentOutOfRangeException>(() => flash_attn_varlen_func(q, k, v, cuQ, cuK, 0, 7), "max_seqlen_q", "between 1");
         ThrowsNaming<ArgumentException>(() => flash_attn_varlen_func(q.unsqueeze(0), k, v, cuQ, cuK, 6, 7), "q", "3-D");
     }
 

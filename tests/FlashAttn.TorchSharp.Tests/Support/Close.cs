@@ -16,7 +16,8 @@ public static class Close
         Tensor a = actual.detach().to(ScalarType.Float64, CPU), e = expected.detach().to(ScalarType.Float64, CPU);
         Tensor nonFinite = e.isfinite().logical_not();
         // Infinite references (LSE of rows that see no key) must match exactly; the rest by difference.
-        Assert.That(a.masked_select(nonFinite).equal(e.masked_select(nonFinite)), Is.True, "non-finite elements differ");
+        // Tensor.equal is elementwise in TorchSharp; all() makes it one answer.
+        Assert.That(a.masked_select(nonFinite).eq(e.masked_select(nonFinite)).all().item<bool>(), Is.True, "non-finite elements differ");
         Tensor diff = (a - e).abs().masked_select(nonFinite.logical_not());
         Assert.That(diff.isnan().any().item<bool>(), Is.False, "NaN where the reference is finite");
         return diff.numel() == 0 ? 0.0 : diff.max().item<double>();
