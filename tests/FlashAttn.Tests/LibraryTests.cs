@@ -21,6 +21,28 @@ public class LibraryTests
     }
 
     [Test]
+    public void NativePathVariableIsSearchedFirst()
+    {
+        string? saved = Environment.GetEnvironmentVariable(NativeLibraryResolver.PathEnvironmentVariable);
+        try
+        {
+            Environment.SetEnvironmentVariable(NativeLibraryResolver.PathEnvironmentVariable, "/opt/fa/libflashattn.so");
+            Assert.That(NativeLibraryResolver.Candidates().First(), Is.EqualTo("/opt/fa/libflashattn.so"));
+            string dir = Path.GetTempPath();
+            Environment.SetEnvironmentVariable(NativeLibraryResolver.PathEnvironmentVariable, dir);
+            Assert.That(NativeLibraryResolver.Candidates().First(), Is.EqualTo(Path.Combine(dir, NativeLibraryResolver.FileName)));
+            Environment.SetEnvironmentVariable(NativeLibraryResolver.PathEnvironmentVariable, null);
+            var candidates = NativeLibraryResolver.Candidates().ToList();
+            Assert.That(candidates[0], Is.EqualTo(Path.Combine(Path.GetDirectoryName(typeof(FlashAttention).Assembly.Location)!, NativeLibraryResolver.FileName)));
+            Assert.That(candidates, Has.Some.Contains(Path.Combine("runtimes", "linux-x64", "native")).Or.Some.Contains("runtimes"));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(NativeLibraryResolver.PathEnvironmentVariable, saved);
+        }
+    }
+
+    [Test]
     public void AbiMismatchIsDescribed()
     {
         string? message = NativeLayout.DescribeMismatch(NativeLayout.ExpectedAbiVersion + 1, 376, "/x/libflashattn.so");
