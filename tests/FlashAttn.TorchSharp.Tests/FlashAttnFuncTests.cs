@@ -82,7 +82,7 @@ public class FlashAttnFuncTests
     {
         Device device = Devices.Get(deviceName);
         using var scope = NewDisposeScope();
-        torch.manual_seed(7);
+        Devices.Seed(7, device);
         ScalarType dt = Devices.KernelDtype(device);
         // q from a (b, h, s, d) tensor (head and row strides swapped), k and v narrowed out of one wider tensor.
         Tensor qBhsd = randn([2, 4, 19, 32], dt, device).requires_grad_(true);

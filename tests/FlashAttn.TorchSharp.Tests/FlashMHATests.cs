@@ -42,13 +42,13 @@ public class FlashMHATests
         const long embed = 128;
         FlashMHA Make(AttentionFunction? attention)
         {
-            torch.manual_seed(41);
+            Devices.Seed(41, device);
             return new FlashMHA(embed, heads, kvHeads, causal: causal, rotary_dim: rotary, attention: attention, device: device, dtype: dt);
         }
         using FlashMHA flash = Make(null);
         using FlashMHA reference = Make(ReferenceAttention.AsAttentionFunction());
 
-        torch.manual_seed(42);
+        Devices.Seed(42, device);
         Tensor x = randn([2, 23, embed], dt, device);
         Tensor target = randn([2, 23, embed], dt, device);
         Tensor xa = x.clone().requires_grad_(true), xb = x.clone().requires_grad_(true);
@@ -70,7 +70,7 @@ public class FlashMHATests
     {
         Device device = Devices.Get(deviceName);
         using var scope = NewDisposeScope();
-        torch.manual_seed(43);
+        Devices.Seed(43, device);
         const long embed = 64;
         ScalarType dt = Devices.IsCuda(device) ? ScalarType.BFloat16 : ScalarType.Float32;
         var norm = nn.LayerNorm(embed, device: device, dtype: dt);

@@ -24,7 +24,7 @@ public class PackedTests
     {
         Device device = Devices.Get(deviceName);
         using var scope = NewDisposeScope();
-        torch.manual_seed(11);
+        Devices.Seed(11, device);
         ScalarType dt = Devices.KernelDtype(device);
         Tensor qkv = randn([2, 37, 3, 4, 64], dt, device).requires_grad_(true);
         Tensor dout = randn([2, 37, 4, 64], dt, device);
@@ -43,7 +43,7 @@ public class PackedTests
     {
         Device device = Devices.Get(deviceName);
         using var scope = NewDisposeScope();
-        torch.manual_seed(12);
+        Devices.Seed(12, device);
         ScalarType dt = Devices.KernelDtype(device);
         Tensor q = randn([2, 21, 6, 32], dt, device).requires_grad_(true);
         Tensor kv = randn([2, 45, 2, 3, 32], dt, device).requires_grad_(true);

@@ -24,7 +24,7 @@ public class SdpaTests
     {
         Device device = Devices.Get(deviceName);
         using var scope = NewDisposeScope();
-        torch.manual_seed(31);
+        Devices.Seed(31, device);
         ScalarType dt = Devices.KernelDtype(device);
         Tensor q = randn([2, 4, 29, 64], dt, device).requires_grad_(true);
         Tensor k = randn([2, 4, 29, 64], dt, device).requires_grad_(true);

@@ -25,7 +25,7 @@ public class VarlenTests
     {
         Device device = Devices.Get(deviceName);
         using var scope = NewDisposeScope();
-        torch.manual_seed(21);
+        Devices.Seed(21, device);
         ScalarType dt = Devices.KernelDtype(device);
         int[] lenQ = [5, 1, 12, 9], lenK = [7, 3, 12, 20];
         int totalQ = lenQ.Sum(), totalK = lenK.Sum();

@@ -13,7 +13,8 @@ public static class Sampler
     {
         model.eval();
         using var _ = no_grad();
-        var generator = new Generator((ulong)seed, device);
+        // Sampling draws from a (vocab)-sized vector: on the CPU, with a CPU generator.
+        var generator = new Generator((ulong)seed);
         var ids = corpus.Encode(prompt).ToList();
         if (ids.Count == 0)
             ids.Add(0);
@@ -25,8 +26,8 @@ public static class Sampler
             Tensor logits = model.forward(tensor(context, ScalarType.Int64, device).unsqueeze(0));
             Tensor last = logits.select(1, -1).squeeze(0).to(ScalarType.Float32) / temperature;
             (Tensor top, Tensor topIndex) = last.topk(k);
-            Tensor choice = top.softmax(-1).multinomial(1, generator: generator);
-            ids.Add(topIndex.index_select(0, choice).item<long>());
+            Tensor choice = top.softmax(-1).to(CPU).multinomial(1, generator: generator);
+            ids.Add(topIndex.to(CPU).index_select(0, choice).item<long>());
         }
         return corpus.Decode(ids);
     }

@@ -25,7 +25,11 @@ public sealed class Trainer
 
     public RunSummary Run()
     {
+        // TorchSharp's manual_seed seeds the CPU generator only; parameters created on the GPU draw from CUDA's.
+        // Both, so that flash and sdpa runs start from the same weights.
         torch.manual_seed(_o.Seed);
+        if (_device.type == DeviceType.CUDA)
+            torch.cuda.manual_seed_all(_o.Seed);
         using var corpus = new CharCorpus(File.ReadAllText(_o.DataPath), _device);
         var memory = _device.type == DeviceType.CUDA ? DeviceMemory.TryCreate() : null;
 

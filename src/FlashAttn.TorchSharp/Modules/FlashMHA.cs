@@ -76,7 +76,7 @@ public sealed class FlashMHA : nn.Module<Tensor, Tensor>
         Wqkv = nn.Linear(embed_dim, (num_heads + 2 * kvHeads) * headDim, hasBias: bias, device: device, dtype: dtype);
         out_proj = nn.Linear(embed_dim, embed_dim, hasBias: bias, device: device, dtype: dtype);
         this.dropout = dropout > 0 ? nn.Dropout(dropout) : null;
-        rotary_emb = rotary_dim > 0 ? new RotaryEmbedding(rotary_dim, rotary_base, device) : null;
+        rotary_emb = rotary_dim > 0 ? new RotaryEmbedding(rotary_dim, rotary_base) : null;
         RegisterComponents();
     }
 

@@ -4,7 +4,6 @@ using static TorchSharp.torch;
 namespace FlashAttn.TorchSharp.Modules;
 
 using ScalarType = global::TorchSharp.torch.ScalarType;
-using Device = global::TorchSharp.torch.Device;
 
 /// <summary>
 /// Rotary position embeddings (RoPE, GPT-NeoX "rotate half" form) on the first <c>dim</c> features of
@@ -13,25 +12,18 @@ using Device = global::TorchSharp.torch.Device;
 public sealed class RotaryEmbedding : nn.Module<Tensor, Tensor, long, (Tensor Q, Tensor K)>
 {
     private readonly long _dim;
-    // Non-persistent: it is a function of dim and base, so checkpoints need not carry it.
-    // Reassigned by Module.to() through reflection when the module moves.
-    private Tensor inv_freq;
+    private readonly double _base;
 
     /// <param name="dim">Rotated features per head: even, >= 2.</param>
     /// <param name="base">Wavelength base; 10000 as in RoFormer.</param>
-    /// <param name="device">Where the frequency table lives (moves with the module).</param>
-    public RotaryEmbedding(long dim, double @base = 10000.0, Device? device = null) : base(nameof(RotaryEmbedding))
+    public RotaryEmbedding(long dim, double @base = 10000.0) : base(nameof(RotaryEmbedding))
     {
         if (dim < 2 || dim % 2 != 0)
             throw new ArgumentOutOfRangeException(nameof(dim), dim, "dim must be even and >= 2.");
         if (!double.IsFinite(@base) || @base <= 1)
             throw new ArgumentOutOfRangeException(nameof(@base), @base, "base must be finite and > 1.");
         _dim = dim;
-        using (var exponents = arange(0, dim, 2, ScalarType.Float64, device))
-        using (var scaled = exponents.mul(-Math.Log(@base) / dim))
-        using (var freq = scaled.exp())
-            inv_freq = freq.to(ScalarType.Float32);
-        register_buffer(nameof(inv_freq), inv_freq, persistent: false);
+        _base = @base;
     }
 
     /// <summary>Rotated features per head.</summary>
@@ -48,11 +40,13 @@ public sealed class RotaryEmbedding : nn.Module<Tensor, Tensor, long, (Tensor Q,
             throw new ArgumentOutOfRangeException(nameof(seqlen_offset), seqlen_offset, "seqlen_offset must be >= 0.");
         using var scope = NewDisposeScope();
         long seqlen = q.shape[1];
-        Tensor positions = arange(seqlen_offset, seqlen_offset + seqlen, 1, ScalarType.Float32, inv_freq.device);
-        // A module.to(half) also converts buffers; angles of far positions need float32.
-        Tensor angles = outer(positions, inv_freq.to(ScalarType.Float32));   // (s, dim/2)
-        Tensor cos = angles.cos().unsqueeze(1).to(q.dtype, q.device);       // (s, 1, dim/2): broadcast over heads
-        Tensor sin = angles.sin().unsqueeze(1).to(q.dtype, q.device);
+        // Recomputed in float64 on q's device rather than kept as a buffer: a module.to(half) would round
+        // a buffer, and angles of far positions need the precision. It is dim/2 numbers.
+        Tensor invFreq = arange(0, _dim, 2, ScalarType.Float64, q.device).mul(-Math.Log(_base) / _dim).exp();
+        Tensor positions = arange(seqlen_offset, seqlen_offset + seqlen, 1, ScalarType.Float64, q.device);
+        Tensor angles = outer(positions, invFreq);                  // (s, dim/2)
+        Tensor cos = angles.cos().unsqueeze(1).to(q.dtype);        // (s, 1, dim/2): broadcast over heads
+        Tensor sin = angles.sin().unsqueeze(1).to(q.dtype);
         return (Rotate(q, cos, sin).MoveToOuterDisposeScope(), Rotate(k, cos, sin).MoveToOuterDisposeScope());
     }
 

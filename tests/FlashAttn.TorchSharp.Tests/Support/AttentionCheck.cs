@@ -13,7 +13,7 @@ public static class AttentionCheck
     /// <summary>Random q/k/v of shape (b, s, h, d) in the device's kernel dtype; k and v share a shape.</summary>
     public static (Tensor Q, Tensor K, Tensor V) Inputs(Device device, long b, long sq, long sk, long hq, long hk, long d, long seed = 0)
     {
-        torch.manual_seed(seed);
+        Devices.Seed(seed, device);
         ScalarType dt = Devices.KernelDtype(device);
         return (randn([b, sq, hq, d], dt, device), randn([b, sk, hk, d], dt, device), randn([b, sk, hk, d], dt, device));
     }

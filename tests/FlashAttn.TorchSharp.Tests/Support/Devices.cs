@@ -41,6 +41,14 @@ public static class Devices
         return torch.CPU;
     }
 
+    /// <summary>TorchSharp's manual_seed seeds only the CPU generator; tensors and modules made on a GPU draw from CUDA's.</summary>
+    public static void Seed(long seed, torch.Device device)
+    {
+        torch.manual_seed(seed);
+        if (IsCuda(device))
+            torch.cuda.manual_seed_all(seed);
+    }
+
     public static bool IsCuda(torch.Device device) => device.type == DeviceType.CUDA;
 
     /// <summary>The half-precision dtype the CUDA kernels take, or float32 on the CPU (compared against float64).</summary>
