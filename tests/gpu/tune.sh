@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Tuning pass for one device call: Nsight Compute side by side with PyTorch's FA2 kernels, then
 # alternative tile shapes built in their own build dirs (traits.h overrides) and timed with bench.py.
-#   tests/gpu/tune.sh "NAME|-DFA_SM80_TUNE_...=..;...|bench.py args" ...   (compiler flags separated by ';')
+#   tests/gpu/tune.sh "NAME|-DFA_SM80_TUNE_...=..;...|bench.py args|ENV=VALUE ..." ...
+# Compiler flags are separated by ';'; with none, the variant reuses build-gpu (an environment-only
+# variant such as FLASHATTN_SM80_STAGES=1).
 set -o pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/fa-gpu-out}
@@ -11,25 +13,43 @@ start=$SECONDS
 BUDGET=${BUDGET:-560}
 left() { echo $((BUDGET - (SECONDS - start))); }
 
+stalls=""
+for r in barrier long_scoreboard short_scoreboard math_pipe_throttle mio_throttle lg_throttle wait not_selected \
+         selected dispatch_stall no_instruction branch_resolving drain membar misc tex_throttle; do
+  stalls+="smsp__average_warps_issue_stalled_${r}_per_issue_active.ratio,"
+done
+NCU_METRICS="${stalls}lts__t_sectors_op_red.sum,lts__t_requests_op_red.sum,lts__t_sectors_op_read.sum,\
+lts__t_sectors_op_write.sum,l1tex__t_sectors_pipe_lsu_mem_local_op_ld.sum,l1tex__t_sectors_pipe_lsu_mem_local_op_st.sum,\
+l1tex__data_bank_conflicts_pipe_lsu_mem_shared_op_ld.sum,\
+l1tex__data_bank_conflicts_pipe_lsu_mem_shared_op_st.sum,sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active,\
+smsp__inst_executed.sum,l1tex__t_sector_hit_rate.pct"
+
 if [ -z "$NO_NCU" ]; then
-  ( cd tests/gpu && FLASHATTN_LIB=$PWD/../../build-gpu/lib/libflashattn.so timeout 150 ncu --target-processes all \
-      -k 'regex:fwd_kernel|bwd_dkdv_kernel|dq_dk_dv_loop' -c 4 \
-      --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats \
-      --section SchedulerStats --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis_Tables \
-      --section InstructionStats python3 prof.py ) > "$OUT/ncu.txt" 2>&1
-  echo "ncu: rc=$? ($((SECONDS - start))s), $(grep -c '^  [a-z_:]*kernel\|^  void' "$OUT/ncu.txt") kernels"
+  # Sections first (known to work), then raw metrics (stall reasons, L2 sectors by operation, local
+  # memory, bank conflicts) in a second pass so that one unknown metric cannot lose the whole profile.
+  K='regex:fwd_kernel|bwd_dkdv_kernel|dq_dk_dv_loop'
+  ( cd tests/gpu && export FLASHATTN_LIB=$PWD/../../build-gpu/lib/libflashattn.so
+    timeout 100 ncu --target-processes all -k "$K" -c 6 --section SpeedOfLight --section Occupancy \
+      --section LaunchStats --section SchedulerStats --section ComputeWorkloadAnalysis python3 prof.py
+    echo "=== raw metrics"
+    timeout 100 ncu --target-processes all -k "$K" -c 6 --metrics "$NCU_METRICS" python3 prof.py ) > "$OUT/ncu.txt" 2>&1
+  echo "ncu: rc=$? ($((SECONDS - start))s), $(grep -c 'Section: GPU Speed' "$OUT/ncu.txt") kernels with sections"
 fi
 
 for spec in "$@"; do
-  IFS='|' read -r name flags bargs <<< "$spec"; flags=${flags//;/ }
+  IFS='|' read -r name flags bargs envs <<< "$spec"; flags=${flags//;/ }
   [ "$(left)" -lt 40 ] && { echo "tune: out of time before $name"; break; }
-  dir=build-tune-$name
   t=$SECONDS
-  cmake -S native -B $dir -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLASHATTN_CUDA=ON -DFLASHATTN_CUDA_ARCHS=90 \
-    -DFLASHATTN_SM90=OFF "-DCMAKE_CUDA_FLAGS=$flags" > /dev/null 2>&1 && cmake --build $dir -j16 > "$dir.log" 2>&1
-  rc=$?
-  echo "== $name [$flags] build rc=$rc ($((SECONDS - t))s)" | tee -a "$OUT/tune.log"
+  if [ -z "$flags" ]; then
+    dir=build-gpu; rc=0
+  else
+    dir=build-tune-$name
+    cmake -S native -B $dir -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLASHATTN_CUDA=ON -DFLASHATTN_CUDA_ARCHS=90 \
+      -DFLASHATTN_SM90=OFF "-DCMAKE_CUDA_FLAGS=$flags" > /dev/null 2>&1 && cmake --build $dir -j16 > "$dir.log" 2>&1
+    rc=$?
+  fi
+  echo "== $name [$flags] [$envs] build rc=$rc ($((SECONDS - t))s)" | tee -a "$OUT/tune.log"
   [ $rc -ne 0 ] && { tail -5 "$dir.log" | tee -a "$OUT/tune.log"; continue; }
-  ( cd tests/gpu && timeout $(( $(left) - 5 )) python3 bench.py --lib ../../$dir/lib/libflashattn.so --only-ours \
+  ( cd tests/gpu && env $envs timeout $(( $(left) - 5 )) python3 bench.py --lib ../../$dir/lib/libflashattn.so --only-ours \
       ${bargs:---dims 128 --seqlens 2048,8192} ) 2>&1 | grep -E "^\|" | tee -a "$OUT/tune.log"
 done

@@ -7,11 +7,12 @@
 // Per query tile, three products, each with its own warp grid (traits.h):
 //   A: S^T = K Q^T and dP^T = V dO^T (key rows), P^T = exp(S^T*scale - LSE), dS^T = P^T (dP^T - D)
 //   B: dV += P^T dO and dK += dS^T Q, with P^T and dS^T exchanged through smem
-//   C: dQ += dS K (atomics)
+//   C: dQ += dS K (atomics), issued between dV and dK so the REDs overlap the dK product
 #pragma once
 #include <cstdint>
 
 #include "../primitives/math.cuh"
+#include "../primitives/red.cuh"
 #include "mask.cuh"
 #include "params.h"
 #include "smem_tile.cuh"
@@ -148,10 +149,9 @@ __device__ __forceinline__ void bwd_probs_and_grads(const BwdArgs& a, const BwdS
     store_acc<T, PP>(sm.ds_ptr, dp, row0, col0, lane, 1.f);
 }
 
-// Product B: dV += P^T dO, dK += dS^T Q over the query tile.
-template <typename T, int D>
-__device__ __forceinline__ void bwd_accumulate_dkdv(float (&dk)[BwdShape<T, D>::kBMF][BwdShape<T, D>::kBNF][4],
-                                                    float (&dv)[BwdShape<T, D>::kBMF][BwdShape<T, D>::kBNF][4],
+// Product B: dV += P^T dO, or (kDK) dK += dS^T Q, over the query tile.
+template <typename T, int D, bool kDK>
+__device__ __forceinline__ void bwd_accumulate_dkdv(float (&acc)[BwdShape<T, D>::kBMF][BwdShape<T, D>::kBNF][4],
                                                     const BwdSmem<T, D>& sm, int stage, int warp, int lane) {
     using S = BwdShape<T, D>;
     constexpr int MF = S::kBMF, NF = S::kBNF;
@@ -161,8 +161,8 @@ __device__ __forceinline__ void bwd_accumulate_dkdv(float (&dk)[BwdShape<T, D>::
     const uint32_t qoff = uint32_t(stage * S::QTile::kBytes);
     const uint32_t a_off = uint32_t(row0 * PP * 2) + lane_offset_a<PP>(lane);
     const uint32_t b_off = qoff + uint32_t(col0 * 2) + lane_offset_b_trans<QP>(lane);
-    gemm_ss<T, MF, NF, S::kBlockM / 16, PP, false, QP, true>(dv, sm.p + a_off, sm.dout + b_off);
-    gemm_ss<T, MF, NF, S::kBlockM / 16, PP, false, QP, true>(dk, sm.ds + a_off, sm.q + b_off);
+    gemm_ss<T, MF, NF, S::kBlockM / 16, PP, false, QP, true>(acc, (kDK ? sm.ds : sm.p) + a_off,
+                                                              (kDK ? sm.q : sm.dout) + b_off);
 }
 
 // Product C: dQ(tile) += dS K, added to the fp32 workspace.
@@ -189,10 +189,7 @@ __device__ __forceinline__ void bwd_accumulate_dq(const BwdArgs& a, const BwdSme
             if (m0 + row < seqlen_q) {
                 float* r = acc + int64_t(row) * a.dim_padded + col0 + 2 * t;
 #pragma unroll
-                for (int nf = 0; nf < NF; ++nf) {
-                    atomicAdd(r + nf * 8, dq[mf][nf][2 * h]);
-                    atomicAdd(r + nf * 8 + 1, dq[mf][nf][2 * h + 1]);
-                }
+                for (int nf = 0; nf < NF; ++nf) cuda::red_add_f32x2(r + nf * 8, dq[mf][nf][2 * h], dq[mf][nf][2 * h + 1]);
             }
         }
 }
@@ -250,8 +247,10 @@ __global__ void __launch_bounds__(BwdShape<T, D>::kThreads, 1) bwd_dkdv_kernel(c
         }
         bwd_probs_and_grads<T, D>(a, sm, mask, n0, m0, stage, warp, lane);
         __syncthreads();  // P^T and dS^T complete
-        bwd_accumulate_dkdv<T, D>(dk, dv, sm, stage, warp, lane);
+        bwd_accumulate_dkdv<T, D, false>(dv, sm, stage, warp, lane);
+        // dQ before dK: its REDs drain while the tensor cores work on dK.
         if (a.accumulate_dq) bwd_accumulate_dq<T, D>(a, sm, b, step.head, m0, seq.seqlen_q, warp, lane);
+        bwd_accumulate_dkdv<T, D, true>(dk, sm, stage, warp, lane);
         if (stages == 1 && i + 1 < steps) {
             __syncthreads();
             bwd_load_step<T, D>(a, sm, seq, b, step_at(i + 1), 0, tid);

@@ -8,6 +8,24 @@
 
 namespace fa::sm80 {
 
+// Pairwise reduction of N values: log2(N) dependent steps instead of N, which matters with only two
+// warps per scheduler to hide latency.
+template <int N, typename Op>
+__device__ __forceinline__ float tree_reduce(float (&v)[N], Op op) {
+#pragma unroll
+    for (int stride = 1; stride < N; stride *= 2)
+#pragma unroll
+        for (int i = 0; i + stride < N; i += 2 * stride) v[i] = op(v[i], v[i + stride]);
+    return v[0];
+}
+
+struct MaxOp {
+    __device__ __forceinline__ float operator()(float a, float b) const { return fmaxf(a, b); }
+};
+struct SumOp {
+    __device__ __forceinline__ float operator()(float a, float b) const { return a + b; }
+};
+
 template <int MF>
 struct OnlineSoftmax {
     float row_max[MF][2];
@@ -29,15 +47,14 @@ struct OnlineSoftmax {
         for (int mf = 0; mf < MF; ++mf)
 #pragma unroll
             for (int h = 0; h < 2; ++h) {
-                float mx = row_max[mf][h];
+                float v[2 * NS];
 #pragma unroll
-                for (int nf = 0; nf < NS; ++nf) mx = fmaxf(mx, fmaxf(s[mf][nf][2 * h], s[mf][nf][2 * h + 1]));
-                mx = cuda::quad_max(mx);
+                for (int nf = 0; nf < NS; ++nf) v[2 * nf] = s[mf][nf][2 * h], v[2 * nf + 1] = s[mf][nf][2 * h + 1];
+                const float mx = cuda::quad_max(fmaxf(row_max[mf][h], tree_reduce(v, MaxOp{})));
                 const float max_scaled = mx == -INFINITY ? 0.f : mx * scale_log2;
                 const float correction =
                     row_max[mf][h] == -INFINITY ? 0.f : cuda::exp2_approx(row_max[mf][h] * scale_log2 - max_scaled);
                 row_max[mf][h] = mx;
-                float sum = row_sum[mf][h] * correction;
 #pragma unroll
                 for (int nf = 0; nf < NO; ++nf) o[mf][nf][2 * h] *= correction, o[mf][nf][2 * h + 1] *= correction;
 #pragma unroll
@@ -46,9 +63,9 @@ struct OnlineSoftmax {
                     for (int j = 0; j < 2; ++j) {
                         const float p = cuda::exp2_approx(fmaf(s[mf][nf][2 * h + j], scale_log2, -max_scaled));
                         s[mf][nf][2 * h + j] = p;
-                        sum += p;
+                        v[2 * nf + j] = p;
                     }
-                row_sum[mf][h] = sum;
+                row_sum[mf][h] = fmaf(row_sum[mf][h], correction, tree_reduce(v, SumOp{}));
             }
     }
 

@@ -1,0 +1,18 @@
+// Fire-and-forget fp32 additions to global memory (RED), used to accumulate dQ across blocks.
+#pragma once
+
+namespace fa::cuda {
+
+// Adds (a, b) to the two consecutive floats at p (8-byte aligned). Hopper has a vector RED that
+// moves both in one L2 operation; older GPUs (and toolkits before PTX ISA 8.1) issue two scalar ones.
+__device__ __forceinline__ void red_add_f32x2(float* p, float a, float b) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900 && \
+    (__CUDACC_VER_MAJOR__ > 12 || (__CUDACC_VER_MAJOR__ == 12 && __CUDACC_VER_MINOR__ >= 1))
+    asm volatile("red.global.add.v2.f32 [%0], {%1, %2};\n" ::"l"(p), "f"(a), "f"(b) : "memory");
+#else
+    atomicAdd(p, a);
+    atomicAdd(p + 1, b);
+#endif
+}
+
+}  // namespace fa::cuda
