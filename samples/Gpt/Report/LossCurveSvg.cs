@@ -15,7 +15,8 @@ public static class LossCurveSvg
         var all = series.SelectMany(s => s.Points).ToList();
         if (all.Count == 0)
             throw new ArgumentException("There is no point to plot.", nameof(series));
-        double xMax = Math.Max(1, all.Max(p => p[0]));
+        double xTick = NiceStep(Math.Max(1, all.Max(p => p[0])) / 5);
+        double xMax = Math.Ceiling(Math.Max(1, all.Max(p => p[0])) / xTick) * xTick;
         double yMin = Math.Floor(all.Min(p => p[1]) * 2) / 2, yMax = Math.Ceiling(all.Max(p => p[1]) * 2) / 2;
         if (yMax <= yMin) yMax = yMin + 0.5;
         double X(double step) => Left + step / xMax * (Width - Left - Right);
@@ -31,9 +32,9 @@ public static class LossCurveSvg
             double loss = yMin + (yMax - yMin) * i / 5, y = Y(loss);
             svg.AppendLine($"<line x1=\"{Left}\" y1=\"{F(y)}\" x2=\"{Width - Right}\" y2=\"{F(y)}\" stroke=\"#e5e5e5\"/>");
             svg.AppendLine($"<text x=\"{Left - 8}\" y=\"{F(y + 4)}\" text-anchor=\"end\">{loss.ToString("0.00", CultureInfo.InvariantCulture)}</text>");
-            double step = xMax * i / 5, x = X(step);
-            svg.AppendLine($"<text x=\"{F(x)}\" y=\"{Height - Bottom + 18}\" text-anchor=\"middle\">{step:0}</text>");
         }
+        for (double step = 0; step <= xMax + 1e-9; step += xTick)
+            svg.AppendLine($"<text x=\"{F(X(step))}\" y=\"{Height - Bottom + 18}\" text-anchor=\"middle\">{step:0}</text>");
         svg.AppendLine($"<line x1=\"{Left}\" y1=\"{Top}\" x2=\"{Left}\" y2=\"{Height - Bottom}\" stroke=\"black\"/>");
         svg.AppendLine($"<line x1=\"{Left}\" y1=\"{Height - Bottom}\" x2=\"{Width - Right}\" y2=\"{Height - Bottom}\" stroke=\"black\"/>");
         svg.AppendLine($"<text x=\"{(Left + Width - Right) / 2}\" y=\"{Height - 22}\" text-anchor=\"middle\">step</text>");
@@ -42,13 +43,22 @@ public static class LossCurveSvg
         {
             Series s = series[i];
             string points = string.Join(" ", s.Points.Select(p => $"{F(X(p[0]))},{F(Y(p[1]))}"));
-            svg.AppendLine($"<polyline fill=\"none\" stroke=\"{s.Color}\" stroke-width=\"2\" points=\"{points}\"/>");
+            // Later series dashed and thinner, so that curves which coincide (same seed, exact attention) both show.
+            string style = i == 0 ? "stroke-width=\"3.5\"" : "stroke-width=\"1.8\" stroke-dasharray=\"7 4\"";
+            svg.AppendLine($"<polyline fill=\"none\" stroke=\"{s.Color}\" {style} points=\"{points}\"/>");
             int ly = Top + 10 + 18 * i;
-            svg.AppendLine($"<line x1=\"{Width - Right - 150}\" y1=\"{ly}\" x2=\"{Width - Right - 125}\" y2=\"{ly}\" stroke=\"{s.Color}\" stroke-width=\"3\"/>");
+            svg.AppendLine($"<line x1=\"{Width - Right - 150}\" y1=\"{ly}\" x2=\"{Width - Right - 125}\" y2=\"{ly}\" stroke=\"{s.Color}\" {style}/>");
             svg.AppendLine($"<text x=\"{Width - Right - 118}\" y=\"{ly + 4}\">{Escape(s.Name)}</text>");
         }
         svg.AppendLine("</svg>");
         File.WriteAllText(path, svg.ToString());
+    }
+
+    private static double NiceStep(double raw)
+    {
+        double magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)));
+        double f = raw / magnitude;
+        return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * magnitude;
     }
 
     private static string Escape(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
