@@ -23,7 +23,13 @@ struct BwdDqShape {
     static constexpr int kSFrags = kBlockN / 8;
     using QTile = SmemTile<kBlockM, D>;   // Q, dO
     using KVTile = SmemTile<kBlockN, D>;  // K, V per stage
-    static constexpr int smem_bytes(int stages) { return 2 * QTile::kBytes + 2 * stages * KVTile::kBytes; }
+    // Shared memory: Q, dO, then one slot per stage with a K and a V tile.
+    static constexpr int kSlotBytes = 2 * KVTile::kBytes;
+    static constexpr int smem_bytes(int stages) { return 2 * QTile::kBytes + stages * kSlotBytes; }
+    static __device__ __forceinline__ uint32_t k_addr(uint32_t base, int slot) {
+        return base + uint32_t(2 * QTile::kBytes + slot * kSlotBytes);
+    }
+    static __device__ __forceinline__ uint32_t v_addr(uint32_t base, int slot) { return k_addr(base, slot) + KVTile::kBytes; }
     static_assert(kBlockM == kMFrags * 16 * kWarps, "BlockM must split evenly over warps");
 };
 
@@ -58,17 +64,13 @@ __global__ void __launch_bounds__(BwdDqShape<T, D>::kThreads, 1) bwd_dq_kernel(c
         return;
     }
 
-    uint16_t* sQ_ptr = reinterpret_cast<uint16_t*>(smem);
     const uint32_t sQ = cuda::smem_u32(smem);
     const uint32_t sdO = sQ + S::QTile::kBytes;
-    const uint32_t sK = sdO + S::QTile::kBytes;
-    const uint32_t sV = sK + stages * S::KVTile::kBytes;
     auto load_kv = [&](int n_block, int stage) {
         const int n0 = n_block * S::kBlockN;
-        const uint32_t off = uint32_t(stage * S::KVTile::kBytes);
-        load_tile_async<S::kBlockN, D, S::kThreads>(sK + off, k + n0 * a.k.row_stride, a.k.row_stride,
+        load_tile_async<S::kBlockN, D, S::kThreads>(S::k_addr(sQ, stage), k + n0 * a.k.row_stride, a.k.row_stride,
                                                      seq.seqlen_k - n0, a.head_dim, tid);
-        load_tile_async<S::kBlockN, D, S::kThreads>(sV + off, v + n0 * a.v.row_stride, a.v.row_stride,
+        load_tile_async<S::kBlockN, D, S::kThreads>(S::v_addr(sQ, stage), v + n0 * a.v.row_stride, a.v.row_stride,
                                                      seq.seqlen_k - n0, a.head_dim, tid);
     };
     load_tile_async<S::kBlockM, D, S::kThreads>(sQ, q, a.q.row_stride, seq.seqlen_q - m0, a.head_dim, tid);
@@ -103,17 +105,17 @@ __global__ void __launch_bounds__(BwdDqShape<T, D>::kThreads, 1) bwd_dq_kernel(c
             load_kv(n_block - 1, stage ^ 1);
             cuda::cp_async_commit();
         }
-        const uint32_t off = uint32_t(stage * S::KVTile::kBytes);
+        const uint32_t sK = S::k_addr(sQ, stage), sV = S::v_addr(sQ, stage);
 
         float s[MF][NS][4];
         zero(s);
-        gemm_ss<T, MF, NS, D / 16, QP, false, KP, false>(s, sQ + a_lane, sK + off + lane_offset_b<KP>(lane));
+        gemm_ss<T, MF, NS, D / 16, QP, false, KP, false>(s, sQ + a_lane, sK + lane_offset_b<KP>(lane));
         const int n0 = n_block * S::kBlockN;
         if (mask.tile_needs_mask(m0, n0 + S::kBlockN)) mask_scores(s, mask, m0 + warp_row0, n0, lane);
 
         float dp[MF][NS][4];
         zero(dp);
-        gemm_ss<T, MF, NS, D / 16, QP, false, KP, false>(dp, sdO + a_lane, sV + off + lane_offset_b<KP>(lane));
+        gemm_ss<T, MF, NS, D / 16, QP, false, KP, false>(dp, sdO + a_lane, sV + lane_offset_b<KP>(lane));
 
         // dS = P (dP - D), P = exp2(S * scale*log2e - LSE*log2e)
 #pragma unroll
@@ -127,7 +129,7 @@ __global__ void __launch_bounds__(BwdDqShape<T, D>::kThreads, 1) bwd_dq_kernel(c
                 }
         uint32_t ds[MF][NS / 2][4];
         acc_to_a<T>(ds, s);
-        gemm_rs<T, MF, D / 8, NS / 2, KP, true>(dq, ds, sK + off + lane_offset_b_trans<KP>(lane));
+        gemm_rs<T, MF, D / 8, NS / 2, KP, true>(dq, ds, sK + lane_offset_b_trans<KP>(lane));
 
         if (stages == 1 && n_block > 0) {
             __syncthreads();
@@ -137,9 +139,9 @@ __global__ void __launch_bounds__(BwdDqShape<T, D>::kThreads, 1) bwd_dq_kernel(c
     }
 
     // This warp's Q rows are read by this warp only: they take dq for the coalesced store.
-    store_acc<T, QP>(sQ_ptr, dq, warp_row0, 0, lane, a.scale);
+    store_acc<T, QP>(sQ, dq, warp_row0, 0, lane, a.scale);
     __syncthreads();
-    store_tile<S::kBlockM, D, S::kThreads>(dq_out, a.dq.row_stride, sQ_ptr, seq.seqlen_q - m0, a.head_dim, tid);
+    store_tile<S::kBlockM, D, S::kThreads>(dq_out, a.dq.row_stride, sQ, seq.seqlen_q - m0, a.head_dim, tid);
 }
 
 }  // namespace fa::sm80

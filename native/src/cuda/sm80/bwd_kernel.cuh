@@ -34,40 +34,26 @@ struct BwdShape {
     using QTile = SmemTile<kBlockM, D>;      // Q, dO, per stage
     using PTile = SmemTile<kBlockN, kBlockM>;  // P^T, dS^T
     static constexpr int kVecBytes = kBlockM * 4;  // LSE or D of one query tile
-    static constexpr int smem_bytes(int stages) {
-        return 2 * KVTile::kBytes + 2 * stages * QTile::kBytes + 2 * PTile::kBytes + 2 * stages * kVecBytes;
+    // Shared memory: the fixed tiles K, V, P^T, dS^T, then one slot per pipeline stage with that
+    // step's Q, dO, LSE and D. Addresses are the base plus compile-time offsets (plus the slot stride).
+    static constexpr int kFixedBytes = 2 * KVTile::kBytes + 2 * PTile::kBytes;
+    static constexpr int kSlotBytes = 2 * QTile::kBytes + 2 * kVecBytes;
+    static constexpr int smem_bytes(int stages) { return kFixedBytes + stages * kSlotBytes; }
+    static __device__ __forceinline__ uint32_t k(uint32_t base) { return base; }
+    static __device__ __forceinline__ uint32_t v(uint32_t base) { return base + KVTile::kBytes; }
+    static __device__ __forceinline__ uint32_t p(uint32_t base) { return base + 2 * KVTile::kBytes; }
+    static __device__ __forceinline__ uint32_t ds(uint32_t base) { return base + 2 * KVTile::kBytes + PTile::kBytes; }
+    static __device__ __forceinline__ uint32_t slot(uint32_t base, int stage) {
+        return base + uint32_t(kFixedBytes + stage * kSlotBytes);
     }
+    static __device__ __forceinline__ uint32_t q(uint32_t slot) { return slot; }
+    static __device__ __forceinline__ uint32_t dout(uint32_t slot) { return slot + QTile::kBytes; }
+    static __device__ __forceinline__ uint32_t lse(uint32_t slot) { return slot + 2 * QTile::kBytes; }
+    static __device__ __forceinline__ uint32_t dsum(uint32_t slot) { return slot + 2 * QTile::kBytes + kVecBytes; }
     static_assert(kAMF * 16 * Tr::kARows == kBlockN && kANF * 8 * Tr::kACols == kBlockM, "warp grid A");
     static_assert(kBMF * 16 * Tr::kBRows == kBlockN && kBNF * 8 * Tr::kBCols == D, "warp grid B");
     static_assert(kCMF * 16 * Tr::kCRows == kBlockM && kCNF * 8 * Tr::kCCols == D, "warp grid C");
     static_assert(kANF % 2 == 0, "P^T stores pair 8-column fragments");
-};
-
-// Shared-memory map of the dK/dV kernel (byte addresses).
-template <typename T, int D>
-struct BwdSmem {
-    using S = BwdShape<T, D>;
-    uint32_t k, v, q, dout, p, ds, lse, dsum;  // q, dout, lse, dsum: stage 0; + stage * stride
-    uint16_t *k_ptr, *v_ptr, *p_ptr, *ds_ptr;
-    const float *lse_ptr, *dsum_ptr;
-
-    __device__ __forceinline__ BwdSmem(unsigned char* base, int stages) {
-        const uint32_t b = cuda::smem_u32(base);
-        k = b;
-        v = k + S::KVTile::kBytes;
-        q = v + S::KVTile::kBytes;
-        dout = q + stages * S::QTile::kBytes;
-        p = dout + stages * S::QTile::kBytes;
-        ds = p + S::PTile::kBytes;
-        lse = ds + S::PTile::kBytes;
-        dsum = lse + stages * S::kVecBytes;
-        k_ptr = reinterpret_cast<uint16_t*>(base);
-        v_ptr = k_ptr + S::KVTile::kElems;
-        p_ptr = reinterpret_cast<uint16_t*>(base + (p - b));
-        ds_ptr = reinterpret_cast<uint16_t*>(base + (ds - b));
-        lse_ptr = reinterpret_cast<const float*>(base + (lse - b));
-        dsum_ptr = reinterpret_cast<const float*>(base + (dsum - b));
-    }
 };
 
 // One step of the walk: which query head and which query tile.
@@ -77,50 +63,49 @@ struct BwdStep {
 
 // Issues the loads of one step: Q and dO tiles, and the tile's LSE and D from the workspace.
 template <typename T, int D>
-__device__ __forceinline__ void bwd_load_step(const BwdArgs& a, const BwdSmem<T, D>& sm, const SeqSpan& seq,
-                                              int b, BwdStep step, int stage, int tid) {
+__device__ __forceinline__ void bwd_load_step(const BwdArgs& a, uint32_t smem, const SeqSpan& seq, int b,
+                                              BwdStep step, int stage, int tid) {
     using S = BwdShape<T, D>;
     const int m0 = step.m_block * S::kBlockM;
     const uint16_t* q = static_cast<const uint16_t*>(a.q.ptr) + seq.q_offset(b, a.q) + step.head * a.q.head_stride +
                         m0 * a.q.row_stride;
     const uint16_t* dout = static_cast<const uint16_t*>(a.dout.ptr) + seq.q_offset(b, a.dout) +
                            step.head * a.dout.head_stride + m0 * a.dout.row_stride;
-    const uint32_t qoff = uint32_t(stage * S::QTile::kBytes);
-    load_tile_async<S::kBlockM, D, S::kThreads>(sm.q + qoff, q, a.q.row_stride, seq.seqlen_q - m0, a.head_dim, tid);
-    load_tile_async<S::kBlockM, D, S::kThreads>(sm.dout + qoff, dout, a.dout.row_stride, seq.seqlen_q - m0,
+    const uint32_t slot = S::slot(smem, stage);
+    load_tile_async<S::kBlockM, D, S::kThreads>(S::q(slot), q, a.q.row_stride, seq.seqlen_q - m0, a.head_dim, tid);
+    load_tile_async<S::kBlockM, D, S::kThreads>(S::dout(slot), dout, a.dout.row_stride, seq.seqlen_q - m0,
                                                  a.head_dim, tid);
     // The workspace rows are padded past every tile: no predicate.
     constexpr int kVecChunks = S::kBlockM / 4;
     const int64_t ws = (int64_t(b) * a.heads_q + step.head) * a.rows_padded + m0;
-    const uint32_t voff = uint32_t(stage * S::kVecBytes);
-    if (tid < kVecChunks) cuda::cp_async_16(sm.lse + voff + tid * 16, a.lse_log2 + ws + tid * 4, true);
+    if (tid < kVecChunks) cuda::cp_async_16(S::lse(slot) + tid * 16, a.lse_log2 + ws + tid * 4, true);
     else if (tid < 2 * kVecChunks)
-        cuda::cp_async_16(sm.dsum + voff + (tid - kVecChunks) * 16, a.dsum + ws + (tid - kVecChunks) * 4, true);
+        cuda::cp_async_16(S::dsum(slot) + (tid - kVecChunks) * 16, a.dsum + ws + (tid - kVecChunks) * 4, true);
 }
 
 // Product A: P^T and dS^T of one (key tile, query tile), written to smem for products B and C.
 template <typename T, int D>
-__device__ __forceinline__ void bwd_probs_and_grads(const BwdArgs& a, const BwdSmem<T, D>& sm, const Mask& mask,
-                                                    int n0, int m0, int stage, int warp, int lane) {
+__device__ __forceinline__ void bwd_probs_and_grads(const BwdArgs& a, uint32_t smem, const Mask& mask, int n0,
+                                                    int m0, int stage, int warp, int lane) {
     using S = BwdShape<T, D>;
     constexpr int MF = S::kAMF, NF = S::kANF;
     constexpr int KP = S::KVTile::kPitch, QP = S::QTile::kPitch, PP = S::PTile::kPitch;
     const int row0 = (warp % S::Tr::kARows) * MF * 16;  // key rows
     const int col0 = (warp / S::Tr::kARows) * NF * 8;   // query columns
-    const uint32_t qoff = uint32_t(stage * S::QTile::kBytes);
+    const uint32_t slot = S::slot(smem, stage);
 
     float s[MF][NF][4];
     zero(s);
-    gemm_ss<T, MF, NF, D / 16, KP, false, QP, false>(s, sm.k + uint32_t(row0 * KP * 2) + lane_offset_a<KP>(lane),
-                                                      sm.q + qoff + uint32_t(col0 * QP * 2) + lane_offset_b<QP>(lane));
+    gemm_ss<T, MF, NF, D / 16, KP, false, QP, false>(s, S::k(smem) + uint32_t(row0 * KP * 2) + lane_offset_a<KP>(lane),
+                                                      S::q(slot) + uint32_t(col0 * QP * 2) + lane_offset_b<QP>(lane));
     if (mask.tile_needs_mask(m0, n0 + S::kBlockN)) mask_scores_transposed(s, mask, n0 + row0, m0 + col0, lane);
 
     // P = exp2(S * scale*log2e - LSE*log2e); padding rows and rows without keys carry LSE = +inf: P = 0.
-    const float* lse = sm.lse_ptr + stage * S::kBlockM + col0 + 2 * (lane & 3);
-    const float* dsum = sm.dsum_ptr + stage * S::kBlockM + col0 + 2 * (lane & 3);
+    const uint32_t lse = S::lse(slot) + uint32_t((col0 + 2 * (lane & 3)) * 4);
+    const uint32_t dsum = S::dsum(slot) + uint32_t((col0 + 2 * (lane & 3)) * 4);
 #pragma unroll
     for (int nf = 0; nf < NF; ++nf) {
-        const float2 l = *reinterpret_cast<const float2*>(lse + nf * 8);
+        const float2 l = cuda::ld_shared_f32x2(lse + nf * 32);
 #pragma unroll
         for (int mf = 0; mf < MF; ++mf) {
             s[mf][nf][0] = cuda::exp2_approx(fmaf(s[mf][nf][0], a.scale_log2, -l.x));
@@ -129,15 +114,15 @@ __device__ __forceinline__ void bwd_probs_and_grads(const BwdArgs& a, const BwdS
             s[mf][nf][3] = cuda::exp2_approx(fmaf(s[mf][nf][3], a.scale_log2, -l.y));
         }
     }
-    store_acc<T, PP>(sm.p_ptr, s, row0, col0, lane, 1.f);
+    store_acc<T, PP>(S::p(smem), s, row0, col0, lane, 1.f);
 
     float dp[MF][NF][4];
     zero(dp);
-    gemm_ss<T, MF, NF, D / 16, KP, false, QP, false>(dp, sm.v + uint32_t(row0 * KP * 2) + lane_offset_a<KP>(lane),
-                                                      sm.dout + qoff + uint32_t(col0 * QP * 2) + lane_offset_b<QP>(lane));
+    gemm_ss<T, MF, NF, D / 16, KP, false, QP, false>(dp, S::v(smem) + uint32_t(row0 * KP * 2) + lane_offset_a<KP>(lane),
+                                                      S::dout(slot) + uint32_t(col0 * QP * 2) + lane_offset_b<QP>(lane));
 #pragma unroll
     for (int nf = 0; nf < NF; ++nf) {
-        const float2 d = *reinterpret_cast<const float2*>(dsum + nf * 8);
+        const float2 d = cuda::ld_shared_f32x2(dsum + nf * 32);
 #pragma unroll
         for (int mf = 0; mf < MF; ++mf) {
             dp[mf][nf][0] = s[mf][nf][0] * (dp[mf][nf][0] - d.x);
@@ -146,29 +131,29 @@ __device__ __forceinline__ void bwd_probs_and_grads(const BwdArgs& a, const BwdS
             dp[mf][nf][3] = s[mf][nf][3] * (dp[mf][nf][3] - d.y);
         }
     }
-    store_acc<T, PP>(sm.ds_ptr, dp, row0, col0, lane, 1.f);
+    store_acc<T, PP>(S::ds(smem), dp, row0, col0, lane, 1.f);
 }
 
 // Product B: dV += P^T dO, or (kDK) dK += dS^T Q, over the query tile.
 template <typename T, int D, bool kDK>
 __device__ __forceinline__ void bwd_accumulate_dkdv(float (&acc)[BwdShape<T, D>::kBMF][BwdShape<T, D>::kBNF][4],
-                                                    const BwdSmem<T, D>& sm, int stage, int warp, int lane) {
+                                                    uint32_t smem, int stage, int warp, int lane) {
     using S = BwdShape<T, D>;
     constexpr int MF = S::kBMF, NF = S::kBNF;
     constexpr int QP = S::QTile::kPitch, PP = S::PTile::kPitch;
     const int row0 = (warp % S::Tr::kBRows) * MF * 16;  // key rows
     const int col0 = (warp / S::Tr::kBRows) * NF * 8;   // head-dim columns
-    const uint32_t qoff = uint32_t(stage * S::QTile::kBytes);
+    const uint32_t slot = S::slot(smem, stage);
     const uint32_t a_off = uint32_t(row0 * PP * 2) + lane_offset_a<PP>(lane);
-    const uint32_t b_off = qoff + uint32_t(col0 * 2) + lane_offset_b_trans<QP>(lane);
-    gemm_ss<T, MF, NF, S::kBlockM / 16, PP, false, QP, true>(acc, (kDK ? sm.ds : sm.p) + a_off,
-                                                              (kDK ? sm.q : sm.dout) + b_off);
+    const uint32_t b_off = uint32_t(col0 * 2) + lane_offset_b_trans<QP>(lane);
+    gemm_ss<T, MF, NF, S::kBlockM / 16, PP, false, QP, true>(acc, (kDK ? S::ds(smem) : S::p(smem)) + a_off,
+                                                              (kDK ? S::q(slot) : S::dout(slot)) + b_off);
 }
 
 // Product C: dQ(tile) += dS K, added to the fp32 workspace.
 template <typename T, int D>
-__device__ __forceinline__ void bwd_accumulate_dq(const BwdArgs& a, const BwdSmem<T, D>& sm, int b, int head,
-                                                  int m0, int seqlen_q, int warp, int lane) {
+__device__ __forceinline__ void bwd_accumulate_dq(const BwdArgs& a, uint32_t smem, int b, int head, int m0,
+                                                  int warp, int lane) {
     using S = BwdShape<T, D>;
     constexpr int MF = S::kCMF, NF = S::kCNF;
     constexpr int KP = S::KVTile::kPitch, PP = S::PTile::kPitch;
@@ -177,20 +162,20 @@ __device__ __forceinline__ void bwd_accumulate_dq(const BwdArgs& a, const BwdSme
     float dq[MF][NF][4];
     zero(dq);
     gemm_ss<T, MF, NF, S::kBlockN / 16, PP, true, KP, true>(
-        dq, sm.ds + uint32_t(row0 * 2) + lane_offset_a_trans<PP>(lane), sm.k + uint32_t(col0 * 2) + lane_offset_b_trans<KP>(lane));
+        dq, S::ds(smem) + uint32_t(row0 * 2) + lane_offset_a_trans<PP>(lane),
+        S::k(smem) + uint32_t(col0 * 2) + lane_offset_b_trans<KP>(lane));
 
     float* acc = a.dq_accum + ((int64_t(b) * a.heads_q + head) * a.rows_padded + m0) * a.dim_padded;
     const int g = lane >> 2, t = lane & 3;
+    // Rows past seqlen_q carry dS = 0 and land in the workspace's padding rows: no predicate needed,
+    // so the REDs issue back to back.
 #pragma unroll
     for (int mf = 0; mf < MF; ++mf)
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
-            const int row = row0 + mf * 16 + g + 8 * h;
-            if (m0 + row < seqlen_q) {
-                float* r = acc + int64_t(row) * a.dim_padded + col0 + 2 * t;
+            float* r = acc + int64_t(row0 + mf * 16 + g + 8 * h) * a.dim_padded + col0 + 2 * t;
 #pragma unroll
-                for (int nf = 0; nf < NF; ++nf) cuda::red_add_f32x2(r + nf * 8, dq[mf][nf][2 * h], dq[mf][nf][2 * h + 1]);
-            }
+            for (int nf = 0; nf < NF; ++nf) cuda::red_add_f32x2(r + nf * 8, dq[mf][nf][2 * h], dq[mf][nf][2 * h + 1]);
         }
 }
 
@@ -223,10 +208,10 @@ __global__ void __launch_bounds__(BwdShape<T, D>::kThreads, 1) bwd_dkdv_kernel(c
     }
     auto step_at = [&](int i) { return BwdStep{kvh * a.group + i / m_tiles, m_begin + i % m_tiles}; };
 
-    const BwdSmem<T, D> sm(smem, stages);
-    load_tile_async<S::kBlockN, D, S::kThreads>(sm.k, static_cast<const uint16_t*>(a.k.ptr) + k_base, a.k.row_stride,
+    const uint32_t sm = cuda::smem_u32(smem);
+    load_tile_async<S::kBlockN, D, S::kThreads>(S::k(sm), static_cast<const uint16_t*>(a.k.ptr) + k_base, a.k.row_stride,
                                                  seq.seqlen_k - n0, a.head_dim, tid);
-    load_tile_async<S::kBlockN, D, S::kThreads>(sm.v, static_cast<const uint16_t*>(a.v.ptr) + v_base, a.v.row_stride,
+    load_tile_async<S::kBlockN, D, S::kThreads>(S::v(sm), static_cast<const uint16_t*>(a.v.ptr) + v_base, a.v.row_stride,
                                                  seq.seqlen_k - n0, a.head_dim, tid);
     bwd_load_step<T, D>(a, sm, seq, b, step_at(0), 0, tid);
     cuda::cp_async_commit();
@@ -249,7 +234,7 @@ __global__ void __launch_bounds__(BwdShape<T, D>::kThreads, 1) bwd_dkdv_kernel(c
         __syncthreads();  // P^T and dS^T complete
         bwd_accumulate_dkdv<T, D, false>(dv, sm, stage, warp, lane);
         // dQ before dK: its REDs drain while the tensor cores work on dK.
-        if (a.accumulate_dq) bwd_accumulate_dq<T, D>(a, sm, b, step.head, m0, seq.seqlen_q, warp, lane);
+        if (a.accumulate_dq) bwd_accumulate_dq<T, D>(a, sm, b, step.head, m0, warp, lane);
         bwd_accumulate_dkdv<T, D, true>(dk, sm, stage, warp, lane);
         if (stages == 1 && i + 1 < steps) {
             __syncthreads();
@@ -261,11 +246,11 @@ __global__ void __launch_bounds__(BwdShape<T, D>::kThreads, 1) bwd_dkdv_kernel(c
     // dK = scale * dS^T Q (S was unscaled); written through the K/V tiles once every warp is past them.
     __syncthreads();
     const int row0 = (warp % S::Tr::kBRows) * S::kBMF * 16, col0 = (warp / S::Tr::kBRows) * S::kBNF * 8;
-    store_acc<T, S::KVTile::kPitch>(sm.k_ptr, dk, row0, col0, lane, a.scale);
-    store_acc<T, S::KVTile::kPitch>(sm.v_ptr, dv, row0, col0, lane, 1.f);
+    store_acc<T, S::KVTile::kPitch>(S::k(sm), dk, row0, col0, lane, a.scale);
+    store_acc<T, S::KVTile::kPitch>(S::v(sm), dv, row0, col0, lane, 1.f);
     __syncthreads();
-    store_tile<S::kBlockN, D, S::kThreads>(dk_out, a.dk.row_stride, sm.k_ptr, seq.seqlen_k - n0, a.head_dim, tid);
-    store_tile<S::kBlockN, D, S::kThreads>(dv_out, a.dv.row_stride, sm.v_ptr, seq.seqlen_k - n0, a.head_dim, tid);
+    store_tile<S::kBlockN, D, S::kThreads>(dk_out, a.dk.row_stride, S::k(sm), seq.seqlen_k - n0, a.head_dim, tid);
+    store_tile<S::kBlockN, D, S::kThreads>(dv_out, a.dv.row_stride, S::v(sm), seq.seqlen_k - n0, a.head_dim, tid);
 }
 
 }  // namespace fa::sm80

@@ -24,7 +24,17 @@ struct FwdShape {
     static constexpr int kOFrags = D / 8;                     // 8-column fragments of O
     using QTile = SmemTile<kBlockM, D>;
     using KVTile = SmemTile<kBlockN, D>;
-    static constexpr int smem_bytes(int stages) { return QTile::kBytes + 2 * stages * KVTile::kBytes; }
+    // Shared memory: Q, then one slot per pipeline stage holding a K tile and a V tile. Every address
+    // is the base plus a compile-time offset, plus the slot stride for slot 1.
+    static constexpr int kSlotBytes = 2 * KVTile::kBytes;
+    static constexpr int smem_bytes(int stages) { return QTile::kBytes + stages * kSlotBytes; }
+    static __device__ __forceinline__ uint32_t q_addr(uint32_t base) { return base; }
+    static __device__ __forceinline__ uint32_t k_addr(uint32_t base, int slot) {
+        return base + uint32_t(QTile::kBytes + slot * kSlotBytes);
+    }
+    static __device__ __forceinline__ uint32_t v_addr(uint32_t base, int slot) {
+        return base + uint32_t(QTile::kBytes + slot * kSlotBytes + KVTile::kBytes);
+    }
     static_assert(kMFrags >= 1 && kBlockM == kMFrags * 16 * kWarps, "BlockM must split evenly over warps");
 };
 
@@ -36,19 +46,20 @@ struct FwdBlock {
     const uint16_t* k;  // row 0 of this sequence's kv head
     const uint16_t* v;
     uint16_t* out;      // first row of this query tile
-    uint32_t sQ, sK, sV;  // smem byte addresses; stage s of K/V at sK + s * KVTile::kBytes
+    uint32_t smem;      // shared-window address of the block's shared memory (FwdShape layout)
 };
 
 // Key and value tiles are issued separately (V while S = Q K^T is computed, K while P V is), each
 // into a ring of `stages` slots: with 2 stages a tile is requested about one iteration before use,
 // with 1 (devices short of smem) about half an iteration.
-template <typename T, int D>
-__device__ __forceinline__ void fwd_load_tile(uint32_t slot0, const uint16_t* base, int64_t row_stride, int it,
+template <typename T, int D, bool kV>
+__device__ __forceinline__ void fwd_load_tile(uint32_t smem, const uint16_t* base, int64_t row_stride, int it,
                                               int n_end, int stages, int seqlen_k, int head_dim, int tid) {
     using S = FwdShape<T, D>;
     if (it < n_end) {
         const int n0 = (n_end - 1 - it) * S::kBlockN;
-        load_tile_async<S::kBlockN, D, S::kThreads>(slot0 + uint32_t((stages == 2 ? (it & 1) : 0) * S::KVTile::kBytes),
+        const int slot = stages == 2 ? (it & 1) : 0;
+        load_tile_async<S::kBlockN, D, S::kThreads>(kV ? S::v_addr(smem, slot) : S::k_addr(smem, slot),
                                                      base + n0 * row_stride, row_stride, seqlen_k - n0, head_dim, tid);
     }
     cuda::cp_async_commit();  // also when empty: the wait counts below assume one group per call
@@ -70,8 +81,8 @@ __device__ __forceinline__ void fwd_scores(float (&s)[FwdShape<T, D>::kMFrags][F
     constexpr int QP = S::QTile::kPitch, KP = S::KVTile::kPitch;
     zero(s);
     gemm_ss<T, S::kMFrags, S::kSFrags, D / 16, QP, false, KP, false>(
-        s, blk.sQ + uint32_t(warp_row0 * QP * 2) + lane_offset_a<QP>(lane),
-        blk.sK + uint32_t(slot * S::KVTile::kBytes) + lane_offset_b<KP>(lane));
+        s, S::q_addr(blk.smem) + uint32_t(warp_row0 * QP * 2) + lane_offset_a<QP>(lane),
+        S::k_addr(blk.smem, slot) + lane_offset_b<KP>(lane));
     const int n0 = n_block * S::kBlockN;
     if (mask.tile_needs_mask(m0, n0 + S::kBlockN)) mask_scores(s, mask, m0 + warp_row0, n0, lane);
 }
@@ -86,7 +97,7 @@ __device__ __forceinline__ void fwd_accumulate_pv(float (&o)[FwdShape<T, D>::kMF
     uint32_t p[S::kMFrags][S::kSFrags / 2][4];
     acc_to_a<T>(p, s);
     gemm_rs<T, S::kMFrags, D / 8, S::kSFrags / 2, KP, true>(
-        o, p, blk.sV + uint32_t(slot * S::KVTile::kBytes) + lane_offset_b_trans<KP>(lane));
+        o, p, S::v_addr(blk.smem, slot) + lane_offset_b_trans<KP>(lane));
 }
 
 // O (normalized) goes through the warp's own Q rows in smem, then out with 16-byte coalesced stores;
@@ -95,7 +106,7 @@ template <typename T, int D>
 __device__ __forceinline__ void fwd_epilogue(float (&o)[FwdShape<T, D>::kMFrags][D / 8][4],
                                              OnlineSoftmax<FwdShape<T, D>::kMFrags>& softmax,
                                              const FwdBlock<T, D>& blk, const FwdArgs& a, const SeqSpan& seq,
-                                             int b, int h, int m0, int warp_row0, int tid, uint16_t* sQ_ptr) {
+                                             int b, int h, int m0, int warp_row0, int tid) {
     using S = FwdShape<T, D>;
     constexpr int MF = S::kMFrags;
     const int lane = tid & 31;
@@ -103,9 +114,10 @@ __device__ __forceinline__ void fwd_epilogue(float (&o)[FwdShape<T, D>::kMFrags]
     softmax.finalize(o, a.scale_log2, lse);
 
     // Only this warp ever read these Q rows: no barrier needed before overwriting them.
-    store_acc<T, S::QTile::kPitch>(sQ_ptr, o, warp_row0, 0, lane, 1.f);
+    store_acc<T, S::QTile::kPitch>(S::q_addr(blk.smem), o, warp_row0, 0, lane, 1.f);
     __syncthreads();
-    store_tile<S::kBlockM, D, S::kThreads>(blk.out, a.out.row_stride, sQ_ptr, seq.seqlen_q - m0, a.head_dim, tid);
+    store_tile<S::kBlockM, D, S::kThreads>(blk.out, a.out.row_stride, S::q_addr(blk.smem), seq.seqlen_q - m0,
+                                           a.head_dim, tid);
 
     if ((lane & 3) == 0) {
 #pragma unroll
@@ -152,18 +164,16 @@ __global__ void __launch_bounds__(FwdShape<T, D>::kThreads, 1) fwd_kernel(const 
         return;
     }
 
-    uint16_t* sQ_ptr = reinterpret_cast<uint16_t*>(smem);
-    blk.sQ = cuda::smem_u32(smem);
-    blk.sK = blk.sQ + S::QTile::kBytes;
-    blk.sV = blk.sK + stages * S::KVTile::kBytes;
+    blk.smem = cuda::smem_u32(smem);
 
     // Key tiles run from high to low so that the boundary tiles, the only ones that need masking,
     // come first. Prologue: Q with the first key tile; with 2 stages also the first V and second K.
-    load_tile_async<S::kBlockM, D, S::kThreads>(blk.sQ, blk.q, a.q.row_stride, seq.seqlen_q - m0, a.head_dim, tid);
-    fwd_load_tile<T, D>(blk.sK, blk.k, a.k.row_stride, 0, n_end, stages, seq.seqlen_k, a.head_dim, tid);
+    load_tile_async<S::kBlockM, D, S::kThreads>(S::q_addr(blk.smem), blk.q, a.q.row_stride, seq.seqlen_q - m0,
+                                                 a.head_dim, tid);
+    fwd_load_tile<T, D, false>(blk.smem, blk.k, a.k.row_stride, 0, n_end, stages, seq.seqlen_k, a.head_dim, tid);
     if (stages == 2) {
-        fwd_load_tile<T, D>(blk.sV, blk.v, a.v.row_stride, 0, n_end, stages, seq.seqlen_k, a.head_dim, tid);
-        fwd_load_tile<T, D>(blk.sK, blk.k, a.k.row_stride, 1, n_end, stages, seq.seqlen_k, a.head_dim, tid);
+        fwd_load_tile<T, D, true>(blk.smem, blk.v, a.v.row_stride, 0, n_end, stages, seq.seqlen_k, a.head_dim, tid);
+        fwd_load_tile<T, D, false>(blk.smem, blk.k, a.k.row_stride, 1, n_end, stages, seq.seqlen_k, a.head_dim, tid);
     }
 
     float o[MF][D / 8][4];
@@ -177,18 +187,20 @@ __global__ void __launch_bounds__(FwdShape<T, D>::kThreads, 1) fwd_kernel(const 
         const int slot = stages == 2 ? (it & 1) : 0;
         // K(it) landed; every warp is past P V of the previous tile, so its V slot is free.
         fwd_wait(stages);
-        fwd_load_tile<T, D>(blk.sV, blk.v, a.v.row_stride, it + stages - 1, n_end, stages, seq.seqlen_k, a.head_dim, tid);
+        fwd_load_tile<T, D, true>(blk.smem, blk.v, a.v.row_stride, it + stages - 1, n_end, stages, seq.seqlen_k,
+                                  a.head_dim, tid);
         float s[MF][S::kSFrags][4];
         fwd_scores<T, D>(s, blk, mask, n_block, slot, m0, warp_row0, lane);
         // V(it) landed; every warp is past Q K^T of this tile, so its K slot is free.
         fwd_wait(stages);
-        fwd_load_tile<T, D>(blk.sK, blk.k, a.k.row_stride, it + stages, n_end, stages, seq.seqlen_k, a.head_dim, tid);
+        fwd_load_tile<T, D, false>(blk.smem, blk.k, a.k.row_stride, it + stages, n_end, stages, seq.seqlen_k,
+                                   a.head_dim, tid);
         softmax.update(s, o, a.scale_log2);
         fwd_accumulate_pv<T, D>(o, s, blk, slot, lane);
     }
     cuda::cp_async_wait<0>();  // only empty groups remain, but leave none behind
 
-    fwd_epilogue<T, D>(o, softmax, blk, a, seq, b, h, m0, warp_row0, tid, sQ_ptr);
+    fwd_epilogue<T, D>(o, softmax, blk, a, seq, b, h, m0, warp_row0, tid);
 }
 
 }  // namespace fa::sm80

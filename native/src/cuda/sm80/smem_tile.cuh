@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "../primitives/cp_async.cuh"
+#include "../primitives/shared.cuh"
 
 namespace fa::sm80 {
 
@@ -61,8 +62,8 @@ __device__ __forceinline__ void load_tile_async(uint32_t smem, const uint16_t* g
 
 // 16-byte stores of a ROWS x COLS tile from shared memory; rows/columns past the valid ones are skipped.
 template <int ROWS, int COLS, int THREADS>
-__device__ __forceinline__ void store_tile(uint16_t* gmem, int64_t row_stride, const uint16_t* smem,
-                                           int rows_valid, int cols_valid, int tid) {
+__device__ __forceinline__ void store_tile(uint16_t* gmem, int64_t row_stride, uint32_t smem, int rows_valid,
+                                           int cols_valid, int tid) {
     using Tile = SmemTile<ROWS, COLS>;
     constexpr int kChunksPerRow = COLS / 8;
     constexpr int kChunks = ROWS * kChunksPerRow;
@@ -72,7 +73,7 @@ __device__ __forceinline__ void store_tile(uint16_t* gmem, int64_t row_stride, c
         if (kChunks % THREADS == 0 || idx < kChunks) {
             const int r = idx / kChunksPerRow, c = idx % kChunksPerRow;
             if (r < rows_valid && c * 8 < cols_valid) {
-                const uint4 v = *reinterpret_cast<const uint4*>(smem + r * Tile::kPitch + c * 8);
+                const uint4 v = cuda::ld_shared_b128(smem + uint32_t((r * Tile::kPitch + c * 8) * 2));
                 *reinterpret_cast<uint4*>(gmem + r * row_stride + c * 8) = v;
             }
         }

@@ -41,8 +41,11 @@ struct OnlineSoftmax {
     // Folds one tile of raw scores into the state: s becomes P = exp2(s * scale_log2 - max), and the
     // output accumulator o is rescaled by exp2(old max - new max). A row with no visible key so far
     // keeps max = -inf; its P is 0 and the subtracted max is taken as 0 to avoid inf - inf.
+    // Each phase runs over all of the thread's rows before the next starts, so the dependent chains
+    // of different rows (shuffles, MUFU) overlap instead of running back to back.
     template <int NS, int NO>
     __device__ __forceinline__ void update(float (&s)[MF][NS][4], float (&o)[MF][NO][4], float scale_log2) {
+        float mx[MF][2];
 #pragma unroll
         for (int mf = 0; mf < MF; ++mf)
 #pragma unroll
@@ -50,22 +53,51 @@ struct OnlineSoftmax {
                 float v[2 * NS];
 #pragma unroll
                 for (int nf = 0; nf < NS; ++nf) v[2 * nf] = s[mf][nf][2 * h], v[2 * nf + 1] = s[mf][nf][2 * h + 1];
-                const float mx = cuda::quad_max(fmaxf(row_max[mf][h], tree_reduce(v, MaxOp{})));
-                const float max_scaled = mx == -INFINITY ? 0.f : mx * scale_log2;
-                const float correction =
-                    row_max[mf][h] == -INFINITY ? 0.f : cuda::exp2_approx(row_max[mf][h] * scale_log2 - max_scaled);
-                row_max[mf][h] = mx;
+                mx[mf][h] = fmaxf(row_max[mf][h], tree_reduce(v, MaxOp{}));
+            }
 #pragma unroll
-                for (int nf = 0; nf < NO; ++nf) o[mf][nf][2 * h] *= correction, o[mf][nf][2 * h + 1] *= correction;
+        for (int lane_mask = 1; lane_mask <= 2; lane_mask <<= 1)
 #pragma unroll
-                for (int nf = 0; nf < NS; ++nf)
+            for (int mf = 0; mf < MF; ++mf)
 #pragma unroll
-                    for (int j = 0; j < 2; ++j) {
-                        const float p = cuda::exp2_approx(fmaf(s[mf][nf][2 * h + j], scale_log2, -max_scaled));
-                        s[mf][nf][2 * h + j] = p;
-                        v[2 * nf + j] = p;
-                    }
-                row_sum[mf][h] = fmaf(row_sum[mf][h], correction, tree_reduce(v, SumOp{}));
+                for (int h = 0; h < 2; ++h)
+                    mx[mf][h] = fmaxf(mx[mf][h], __shfl_xor_sync(0xffffffffu, mx[mf][h], lane_mask));
+
+        float max_scaled[MF][2], correction[MF][2];
+#pragma unroll
+        for (int mf = 0; mf < MF; ++mf)
+#pragma unroll
+            for (int h = 0; h < 2; ++h) {
+                max_scaled[mf][h] = mx[mf][h] == -INFINITY ? 0.f : mx[mf][h] * scale_log2;
+                correction[mf][h] = row_max[mf][h] == -INFINITY
+                                        ? 0.f
+                                        : cuda::exp2_approx(row_max[mf][h] * scale_log2 - max_scaled[mf][h]);
+                row_max[mf][h] = mx[mf][h];
+            }
+
+#pragma unroll
+        for (int mf = 0; mf < MF; ++mf)
+#pragma unroll
+            for (int nf = 0; nf < NS; ++nf)
+#pragma unroll
+                for (int e = 0; e < 4; ++e)
+                    s[mf][nf][e] = cuda::exp2_approx(fmaf(s[mf][nf][e], scale_log2, -max_scaled[mf][e >> 1]));
+
+#pragma unroll
+        for (int mf = 0; mf < MF; ++mf)
+#pragma unroll
+            for (int nf = 0; nf < NO; ++nf)
+#pragma unroll
+                for (int e = 0; e < 4; ++e) o[mf][nf][e] *= correction[mf][e >> 1];
+
+#pragma unroll
+        for (int mf = 0; mf < MF; ++mf)
+#pragma unroll
+            for (int h = 0; h < 2; ++h) {
+                float v[2 * NS];
+#pragma unroll
+                for (int nf = 0; nf < NS; ++nf) v[2 * nf] = s[mf][nf][2 * h], v[2 * nf + 1] = s[mf][nf][2 * h + 1];
+                row_sum[mf][h] = fmaf(row_sum[mf][h], correction[mf][h], tree_reduce(v, SumOp{}));
             }
     }
 

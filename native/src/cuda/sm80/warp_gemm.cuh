@@ -16,6 +16,7 @@
 #include "../primitives/convert.cuh"
 #include "../primitives/ldmatrix.cuh"
 #include "../primitives/mma.cuh"
+#include "../primitives/shared.cuh"
 
 namespace fa::sm80 {
 
@@ -149,20 +150,20 @@ __device__ __forceinline__ void acc_to_a(uint32_t (&a)[MF][NF / 2][4], const flo
 }
 
 // Writes a warp's accumulator tile, times `scale`, as 16-bit pairs into a padded smem tile at
-// (row0, col0). Lanes of a quad write adjacent words of one row; the padding keeps the 8 rows of a
-// store on distinct banks.
+// (row0, col0) of the tile at shared address `smem`. Lanes of a quad write adjacent words of one row;
+// the padding keeps the 8 rows of a store on distinct banks.
 template <typename T, int PITCH, int MF, int NF>
-__device__ __forceinline__ void store_acc(uint16_t* smem, const float (&acc)[MF][NF][4], int row0, int col0,
-                                          int lane, float scale) {
+__device__ __forceinline__ void store_acc(uint32_t smem, const float (&acc)[MF][NF][4], int row0, int col0, int lane,
+                                          float scale) {
     const int g = lane >> 2, t = lane & 3;
+    const uint32_t base = smem + uint32_t(((row0 + g) * PITCH + col0 + 2 * t) * 2);
 #pragma unroll
     for (int mf = 0; mf < MF; ++mf)
 #pragma unroll
         for (int nf = 0; nf < NF; ++nf) {
-            uint16_t* p = smem + (row0 + mf * 16 + g) * PITCH + col0 + nf * 8 + 2 * t;
-            *reinterpret_cast<uint32_t*>(p) = cuda::pack2<T>(acc[mf][nf][0] * scale, acc[mf][nf][1] * scale);
-            *reinterpret_cast<uint32_t*>(p + 8 * PITCH) =
-                cuda::pack2<T>(acc[mf][nf][2] * scale, acc[mf][nf][3] * scale);
+            const uint32_t p = base + uint32_t((mf * 16 * PITCH + nf * 8) * 2);
+            cuda::st_shared_b32(p, cuda::pack2<T>(acc[mf][nf][0] * scale, acc[mf][nf][1] * scale));
+            cuda::st_shared_b32(p + 8 * PITCH * 2, cuda::pack2<T>(acc[mf][nf][2] * scale, acc[mf][nf][3] * scale));
         }
 }
 
