@@ -81,16 +81,20 @@ public class LibraryTests
     public unsafe void SelectBackendAndWorkspaceOnCpu()
     {
         long[] qs = [1, 3, 2, 8], ks = [1, 4, 2, 8], ls = [1, 2, 3];
+        // Inputs and outputs in separate arrays: outputs may not alias inputs.
         var q = new float[48]; var k = new float[64]; var lse = new float[6];
-        fixed (float* fq = q, fk = k, fl = lse)
+        var o = new float[48]; var dq = new float[48]; var dk = new float[64]; var dv = new float[64];
+        fixed (float* fq = q, fk = k, fl = lse, fo = o, fdq = dq, fdk = dk, fdv = dv)
         {
-            nint pq = (nint)fq, pk = (nint)fk, pl = (nint)fl;
-            TensorView Q() => TensorView.Contiguous(pq, ScalarType.Float32, qs);
-            TensorView K() => TensorView.Contiguous(pk, ScalarType.Float32, ks);
+            nint pq = (nint)fq, pk = (nint)fk, pl = (nint)fl, po = (nint)fo, pdq = (nint)fdq, pdk = (nint)fdk, pdv = (nint)fdv;
+            TensorView Q(nint p) => TensorView.Contiguous(p, ScalarType.Float32, qs);
+            TensorView K(nint p) => TensorView.Contiguous(p, ScalarType.Float32, ks);
             TensorView L() => TensorView.Contiguous(pl, ScalarType.Float32, ls);
-            Assert.That(FlashAttention.SelectBackend(Q(), K(), K(), Q(), L()), Is.EqualTo(AttentionBackend.Cpu));
-            Assert.That(FlashAttention.SelectBackend(Q(), K(), K(), Q(), L(), Q(), Q(), K(), K()), Is.EqualTo(AttentionBackend.Cpu));
-            Assert.That(FlashAttention.BackwardWorkspaceSize(Q(), K(), K(), Q(), L(), Q(), Q(), K(), K()), Is.EqualTo(0UL));
+            Assert.That(FlashAttention.SelectBackend(Q(pq), K(pk), K(pk), Q(po), L()), Is.EqualTo(AttentionBackend.Cpu));
+            Assert.That(FlashAttention.SelectBackend(Q(pq), K(pk), K(pk), Q(po), L(), Q(pq), Q(pdq), K(pdk), K(pdv)),
+                Is.EqualTo(AttentionBackend.Cpu));
+            Assert.That(FlashAttention.BackwardWorkspaceSize(Q(pq), K(pk), K(pk), Q(po), L(), Q(pq), Q(pdq), K(pdk), K(pdv)),
+                Is.EqualTo(0UL));
         }
     }
 

@@ -304,8 +304,12 @@ public unsafe class ValidationTests
         if (FlashAttention.HasCuda)
             Assert.Ignore("The library has CUDA: this case is covered by the GPU tests.");
         Device gpu = Device.Cuda(0);
-        TensorView G(long[] shape, ScalarType type = ScalarType.Float16) =>
-            new(0x1000, type, shape, TensorView.ContiguousStrides(shape), gpu);
+        nint next = 0x10000;  // distinct fake device addresses, so no output appears to alias an input
+        TensorView G(long[] shape, ScalarType type = ScalarType.Float16)
+        {
+            next += 0x100000;
+            return new(next, type, shape, TensorView.ContiguousStrides(shape), gpu);
+        }
         var e = Assert.Throws<FlashAttnNativeException>(() => FlashAttention.Forward(
             G([B, Sq, Hq, D]), G([B, Sk, Hk, D]), G([B, Sk, Hk, D]), G([B, Sq, Hq, D]), G([B, Hq, Sq], ScalarType.Float32)))!;
         Assert.That(e.Status, Is.EqualTo(FlashAttnStatus.BackendUnavailable), e.Message);
@@ -330,6 +334,37 @@ public unsafe class ValidationTests
             Assert.Ignore("The library has CUDA.");
         var e = Assert.Throws<FlashAttnNativeException>(() => new DeviceBuffer(0, 1024))!;
         Assert.That(e.Status, Is.EqualTo(FlashAttnStatus.BackendUnavailable), e.Message);
+    }
+
+    private static void AssertAliasRefused(TestDelegate call, string output, string input, string operation)
+    {
+        var e = Assert.Throws<FlashAttnNativeException>(call)!;
+        Assert.That(e.Status, Is.EqualTo(FlashAttnStatus.InvalidArgument), e.Message);
+        Assert.That(e.Operation, Is.EqualTo(operation));
+        Assert.That(e.NativeMessage, Does.Contain($"{output} overlaps {input}"));
+    }
+
+    [Test]
+    public void InPlaceForwardIsRefused()
+    {
+        TensorView q = Q();
+        AssertAliasRefused(() => Fwd(q: q, o: q), "out", "q", "fa_mha_fwd");
+    }
+
+    [Test]
+    public void GradientAliasingAnInputIsRefused()
+    {
+        TensorView dOut = Q();
+        AssertAliasRefused(() => Bwd(dOut: dOut, dq: dOut), "dq", "dout", "fa_mha_bwd");
+    }
+
+    [Test]
+    public void GradientsSharingAnAddressAreRefused()
+    {
+        TensorView dk = K();
+        var e = Assert.Throws<FlashAttnNativeException>(() => Bwd(dk: dk, dv: dk))!;
+        Assert.That(e.Status, Is.EqualTo(FlashAttnStatus.InvalidArgument), e.Message);
+        Assert.That(e.NativeMessage, Does.Contain("dk and dv point at the same memory"));
     }
 
     [Test]

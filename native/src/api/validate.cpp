@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 
 namespace fa {
 
@@ -162,6 +163,34 @@ fa_status check_no_overlap(const TensorView& t, int64_t head_dim, bool varlen) {
     return FA_OK;
 }
 
+int64_t element_bytes(int dtype) {
+    switch (dtype) {
+        case FA_DTYPE_FLOAT32: return 4;
+        case FA_DTYPE_FLOAT8_E4M3: return 1;
+        default: return 2;
+    }
+}
+
+// Byte range [first, last) that a tensor's elements can touch.
+struct ByteRange { uintptr_t first, last; };
+
+ByteRange byte_range(const TensorView& t, int64_t head_dim, int64_t elem_bytes, bool varlen) {
+    const int64_t last_elem = (varlen ? 0 : (t.batch - 1) * t.batch_stride) + (t.rows - 1) * t.row_stride +
+                              (t.heads - 1) * t.head_stride + head_dim;
+    const auto first = reinterpret_cast<uintptr_t>(t.data);
+    return {first, first + static_cast<uintptr_t>(last_elem * elem_bytes)};
+}
+
+// A kernel that writes an output while other blocks still read an input sharing its memory computes
+// from half-overwritten data: in-place calls are refused rather than answered wrongly. Outputs may
+// share a buffer with each other (packed gradients), since their elements do not overlap.
+fa_status check_no_alias(const char* output, ByteRange o, const char* input, ByteRange i) {
+    if (o.first < i.last && i.first < o.last)
+        return fail(FA_ERR_INVALID_ARGUMENT,
+                    "%s overlaps %s in memory: an output must not share memory with an input", output, input);
+    return FA_OK;
+}
+
 }  // namespace
 
 fa_status validate(const fa_params* pp, bool backward, fa_params* resolved) {
@@ -194,7 +223,17 @@ fa_status validate(const fa_params* pp, bool backward, fa_params* resolved) {
     const TensorView out{"out", p.out, p.out_batch_stride, p.out_row_stride, p.out_head_stride, p.batch, rows_q,
                          p.num_heads_q};
     for (const TensorView* t : {&in_q, &in_k, &in_v, &out}) FA_TRY(check_strides(*t, varlen));
-    if (!backward) FA_TRY(check_no_overlap(out, p.head_dim, varlen));
+    const int64_t in_bytes = element_bytes(p.dtype), out_bytes = element_bytes(p.out_dtype);
+    // The LSE as a (batch, seqlen_q, heads) view with head_dim 1: (batch, heads, seqlen_q) contiguous, or
+    // (heads, total_q) in variable-length mode.
+    const TensorView lse{"softmax_lse", p.softmax_lse, p.num_heads_q * rows_q, 1, rows_q, varlen ? 1 : p.batch,
+                         rows_q, p.num_heads_q};
+    auto range = [&](const TensorView& t, int64_t bytes) { return byte_range(t, p.head_dim, bytes, varlen); };
+    if (!backward) {
+        FA_TRY(check_no_overlap(out, p.head_dim, varlen));
+        for (const TensorView* in : {&in_q, &in_k, &in_v})
+            FA_TRY(check_no_alias("out", range(out, out_bytes), in->name, range(*in, in_bytes)));
+    }
     if (backward) {
         const TensorView dout{"dout", p.dout, p.dout_batch_stride, p.dout_row_stride, p.dout_head_stride, p.batch,
                               rows_q, p.num_heads_q};
@@ -205,7 +244,20 @@ fa_status validate(const fa_params* pp, bool backward, fa_params* resolved) {
         const TensorView dv{"dv", p.dv, p.dv_batch_stride, p.dv_row_stride, p.dv_head_stride, p.batch, rows_k,
                             p.num_heads_kv};
         for (const TensorView* t : {&dout, &dq, &dk, &dv}) FA_TRY(check_strides(*t, varlen));
-        for (const TensorView* t : {&dq, &dk, &dv}) FA_TRY(check_no_overlap(*t, p.head_dim, varlen));
+        for (const TensorView* t : {&dq, &dk, &dv}) {
+            FA_TRY(check_no_overlap(*t, p.head_dim, varlen));
+            const ByteRange written = range(*t, out_bytes);
+            for (const TensorView* in : {&in_q, &in_k, &in_v})
+                FA_TRY(check_no_alias(t->name, written, in->name, range(*in, in_bytes)));
+            for (const TensorView* in : {&out, &dout})
+                FA_TRY(check_no_alias(t->name, written, in->name, range(*in, out_bytes)));
+            FA_TRY(check_no_alias(t->name, written, "softmax_lse", byte_range(lse, 1, 4, false)));
+        }
+        // Gradients may interleave in one buffer (slices of a packed dqkv), but two that start at the same
+        // address write the same elements.
+        if (p.dq == p.dk || p.dq == p.dv || p.dk == p.dv)
+            return fail(FA_ERR_INVALID_ARGUMENT, "%s and %s point at the same memory: each gradient needs its own",
+                        p.dq == p.dk || p.dq == p.dv ? "dq" : "dk", p.dq == p.dk ? "dk" : "dv");
     }
 
     *resolved = p;
