@@ -72,11 +72,33 @@ public class GpuTests
         var s = new AttentionShape(1, 16, 16, 2, 2, 64);
         using var q = new DeviceBuffer(GpuRunner.DeviceIndex, s.QElements * 2);
         using var k = new DeviceBuffer(GpuRunner.DeviceIndex, s.KElements * 2);
+        using var o = new DeviceBuffer(GpuRunner.DeviceIndex, s.QElements * 2);
         using var lse = new DeviceBuffer(GpuRunner.DeviceIndex, s.LseElements * 4);
         AttentionBackend fwd = FlashAttention.SelectBackend(q.View(ScalarType.Float16, s.QShape), k.View(ScalarType.Float16, s.KShape),
-            k.View(ScalarType.Float16, s.KShape), q.View(ScalarType.Float16, s.QShape), lse.View(ScalarType.Float32, s.LseShape));
+            k.View(ScalarType.Float16, s.KShape), o.View(ScalarType.Float16, s.QShape), lse.View(ScalarType.Float32, s.LseShape));
         Assert.That(fwd, Is.EqualTo(AttentionBackend.CudaSm80).Or.EqualTo(AttentionBackend.CudaSm90));
         TestContext.Out.WriteLine($"sm{GpuRunner.ComputeCapability}: forward runs on {fwd}");
+    }
+
+    [Test]
+    public unsafe void DeviceMemoryDescribedAsCpuIsRefused()
+    {
+        var s = new AttentionShape(1, 16, 16, 2, 2, 64);
+        using var q = new DeviceBuffer(GpuRunner.DeviceIndex, s.QElements * 4);
+        var k = new float[s.KElements];
+        var o = new float[s.QElements];
+        var lse = new float[s.LseElements];
+        fixed (float* pk = k, po = o, pl = lse)
+        {
+            // q is device memory but its view says CPU: the CPU backend must refuse it, not fault on it.
+            var qView = new TensorView(q.Pointer, ScalarType.Float32, s.QShape, TensorView.ContiguousStrides(s.QShape), Device.Cpu);
+            TensorView kView = TensorView.Contiguous((nint)pk, ScalarType.Float32, s.KShape);
+            TensorView oView = TensorView.Contiguous((nint)po, ScalarType.Float32, s.QShape);
+            TensorView lseView = TensorView.Contiguous((nint)pl, ScalarType.Float32, s.LseShape);
+            var e = Assert.Throws<FlashAttnNativeException>(() => FlashAttention.Forward(qView, kView, kView, oView, lseView))!;
+            Assert.That(e.Status, Is.EqualTo(FlashAttnStatus.InvalidArgument), e.Message);
+            Assert.That(e.NativeMessage, Does.Contain("q is memory of CUDA device"));
+        }
     }
 
     [TestCase(ScalarType.Float16)]

@@ -22,6 +22,9 @@ fa_status cuda_malloc(int device_index, uint64_t bytes, void** ptr);
 fa_status cuda_free(int device_index, void* ptr);
 fa_status cuda_memcpy(void* dst, const void* src, uint64_t bytes);
 fa_status cuda_synchronize(int device_index);
+// For device_type CPU: fails if a pointer of p is CUDA device memory (the CPU backend cannot read it).
+// Without a CUDA driver nothing can be device memory, and the check passes.
+fa_status cuda_check_host_pointers(const fa_params& p, bool backward);
 // Checks that every non-null pointer of p lives on CUDA device p.device_index.
 fa_status cuda_check_pointers(const fa_params& p, bool backward);
 

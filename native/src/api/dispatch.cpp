@@ -14,7 +14,12 @@ fa_status select_cpu(const fa_params& p, bool backward, int* backend) {
     if (p.backend != FA_BACKEND_AUTO && p.backend != FA_BACKEND_CPU)
         return fail(FA_ERR_INVALID_ARGUMENT, "backend %s needs device_type CUDA, but device_type is CPU",
                     backend_name(p.backend));
+#if defined(FLASHATTN_WITH_CUDA)
+    // A device pointer handed to the CPU backend would fault on first touch: find it while it is an error.
+    FA_TRY(cuda_check_host_pointers(p, backward));
+#else
     (void)backward;
+#endif
     *backend = FA_BACKEND_CPU;
     return FA_OK;
 }

@@ -99,12 +99,46 @@ fa_status check_one_pointer(const char* name, const void* ptr, int device) {
 
 }  // namespace
 
+namespace {
+
+// The pointers of p that a call reads or writes, with the names the messages use.
+struct NamedPointer {
+    const char* name;
+    const void* ptr;
+    bool backward_only;
+};
+
+}  // namespace
+
+fa_status cuda_check_host_pointers(const fa_params& p, bool backward) {
+    int count = 0;
+    if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
+        cudaGetLastError();
+        return FA_OK;
+    }
+    const NamedPointer fields[] = {
+        {"q", p.q, false},          {"k", p.k, false},     {"v", p.v, false},   {"out", p.out, false},
+        {"softmax_lse", p.softmax_lse, false},              {"cu_seqlens_q", p.cu_seqlens_q, false},
+        {"cu_seqlens_k", p.cu_seqlens_k, false},            {"dout", p.dout, true},
+        {"dq", p.dq, true},         {"dk", p.dk, true},    {"dv", p.dv, true},
+    };
+    for (const auto& f : fields) {
+        if ((f.backward_only && !backward) || f.ptr == nullptr) continue;
+        cudaPointerAttributes attr{};
+        if (cudaPointerGetAttributes(&attr, f.ptr) != cudaSuccess) {
+            cudaGetLastError();
+            continue;  // unknown to the runtime: ordinary host memory
+        }
+        if (attr.type == cudaMemoryTypeDevice)
+            return fail(FA_ERR_INVALID_ARGUMENT,
+                        "%s is memory of CUDA device %d but device_type is CPU (set device_type CUDA and device_index)",
+                        f.name, attr.device);
+    }
+    return FA_OK;
+}
+
 fa_status cuda_check_pointers(const fa_params& p, bool backward) {
-    const struct {
-        const char* name;
-        const void* ptr;
-        bool backward_only;
-    } fields[] = {
+    const NamedPointer fields[] = {
         {"q", p.q, false},
         {"k", p.k, false},
         {"v", p.v, false},
