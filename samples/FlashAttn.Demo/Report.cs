@@ -10,7 +10,7 @@ public static class Report
 
     private static string[] Header(bool withReference)
     {
-        var header = new List<string> { "scenario", "flash fwd ms", "flash bwd ms", "fwd GFLOP/s", "bwd GFLOP/s",
+        var header = new List<string> { "scenario", "flash fwd ms", "flash bwd ms", "fwd TFLOP/s", "bwd TFLOP/s",
             "flash extra mem", "naive fwd ms", "naive bwd ms", "naive S×S mem" };
         if (withReference) header.AddRange(["max err out", "max err lse", "max err dq", "max err dk", "max err dv"]);
         return header.ToArray();
@@ -40,7 +40,7 @@ public static class Report
         foreach (string h in Header(withReference)) table.AddColumn(new TableColumn(h).RightAligned());
         foreach (Row row in rows) table.AddRow(Cells(row, withReference).Select(Markup.Escape).ToArray());
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine("[grey]GFLOP/s count the matrix products over unmasked scores (backward = 2.5 × forward). " +
+        AnsiConsole.MarkupLine("[grey]TFLOP/s count the matrix products over unmasked scores (backward = 2.5 × forward). " +
             "Flash memory is the peak resident memory a call added (CPU) or its device scratch (CUDA); the naive " +
             "attention's is the size of the float32 P and dS matrices it materializes.[/]");
     }
@@ -59,7 +59,11 @@ public static class Report
 
     private static string Ms(double ms) => ms.ToString(ms < 10 ? "0.00" : "0.0", Inv);
 
-    private static string Rate(double flops, double ms) => (flops / (ms * 1e6)).ToString("0.0", Inv);
+    private static string Rate(double flops, double ms)
+    {
+        double tflops = flops / (ms * 1e9);
+        return tflops.ToString(tflops < 10 ? "0.000" : "0.0", Inv);
+    }
 
     private static string Err(double e) => e.ToString("0.0e+0", Inv);
 

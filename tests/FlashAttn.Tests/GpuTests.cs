@@ -208,12 +208,15 @@ public class GpuTests
         AttentionOptions det = c.Options(deterministic: true);
         CpuRunner.Result baseline = GpuRunner.Run(c, backward: true, det);
         var s = c.Shape;
-        using var q = new DeviceBuffer(0, s.QElements * 2);
-        using var k = new DeviceBuffer(0, s.KElements * 2);
-        using var lse = new DeviceBuffer(0, s.LseElements * 4);
+        // Nine tensors in one allocation, each in its own region: outputs may not alias inputs.
+        long region = 4 * Math.Max(s.QElements, Math.Max(s.KElements, s.LseElements));
+        using var memory = new DeviceBuffer(0, 9 * region);
         const ScalarType bf = ScalarType.BFloat16;
-        ulong bytes = FlashAttention.BackwardWorkspaceSize(q.View(bf, s.QShape), k.View(bf, s.KShape), k.View(bf, s.KShape), q.View(bf, s.QShape),
-            lse.View(ScalarType.Float32, s.LseShape), q.View(bf, s.QShape), q.View(bf, s.QShape), k.View(bf, s.KShape), k.View(bf, s.KShape), det);
+        int used = 0;
+        TensorView Next(long[] shape, ScalarType type = bf) =>
+            memory.View(type, shape, TensorView.ContiguousStrides(shape), used++ * region / type.ElementSize());
+        ulong bytes = FlashAttention.BackwardWorkspaceSize(Next(s.QShape), Next(s.KShape), Next(s.KShape), Next(s.QShape),
+            Next(s.LseShape, ScalarType.Float32), Next(s.QShape), Next(s.QShape), Next(s.KShape), Next(s.KShape), det);
         TestContext.Out.WriteLine($"backward workspace: {bytes} bytes");
         if (bytes == 0) return;
         using var workspace = new DeviceBuffer(0, (long)bytes);

@@ -21,7 +21,8 @@ using TensorMap = CUtensorMap;
 
 namespace fa::sm90 {
 
-static_assert(sizeof(TensorMap) == 128 && alignof(TensorMap) == 64, "CUtensorMap is 128 bytes, 64-aligned");
+// TMA reads the map as 128 bytes on at least a 64-byte boundary (CUDA 13 headers align it further).
+static_assert(sizeof(TensorMap) == 128 && alignof(TensorMap) >= 64, "CUtensorMap is 128 bytes, at least 64-aligned");
 
 // One attention operand as TMA sees it: (head_dim, seqlen, heads, batch), innermost first, with byte
 // strides for the three outer dimensions. Tiles are boxes of (box_cols, box_rows, 1, 1).
