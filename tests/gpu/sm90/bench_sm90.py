@@ -16,6 +16,12 @@ import fa_ctypes as fa  # noqa: E402
 
 TOKENS = 16384
 HIDDEN = 2048
+# fa3 bf16 variants that native/src/cuda/sm90/fwd_knobs.h selects: (row name, environment, rows it
+# applies to). The scheduler variant only changes causal calls, the block-N variant non-causal hdim 64/128.
+VARIANTS = [
+    ("fa3 static", {"FLASHATTN_SM90_SCHEDULER": "static"}, lambda d, causal: causal),
+    ("fa3 wideN", {"FLASHATTN_SM90_BLOCK_N": "wide"}, lambda d, causal: not causal and d in (64, 128)),
+]
 
 
 def time_ms(fn, warmup, iters):
@@ -78,26 +84,42 @@ def main():
             q8, k8, v8 = (x.to(torch.float8_e4m3fn) for x in (q, k, v))
             for causal in (False, True):
                 flops = 4.0 * b * h * s * s * d / (2.0 if causal else 1.0)
-                impls = [
-                    ("fa3 bf16", lambda: ours(lib, q, k, v, out, lse, causal, fa.FA_BACKEND_CUDA_SM90)),
-                    ("fa3 e4m3", lambda: ours(lib, q8, k8, v8, out, lse, causal, fa.FA_BACKEND_CUDA_SM90)),
-                    ("fa2 bf16", lambda: ours(lib, q, k, v, out, lse, causal, fa.FA_BACKEND_CUDA_SM80)),
-                    ("sdpa flash", lambda: sdpa(q, k, v, causal, "flash")),
-                    ("sdpa cudnn", lambda: sdpa(q, k, v, causal, "cudnn")),
+                fa3 = lambda: ours(lib, q, k, v, out, lse, causal, fa.FA_BACKEND_CUDA_SM90)  # noqa: E731
+                # Variants run right after the default, while out still holds its result to compare with.
+                variants = [(name, fa3, env) for name, env, applies in VARIANTS if applies(d, causal)]
+                impls = [("fa3 bf16", fa3, {})] + variants + [
+                    ("fa3 e4m3", lambda: ours(lib, q8, k8, v8, out, lse, causal, fa.FA_BACKEND_CUDA_SM90), {}),
+                    ("fa2 bf16", lambda: ours(lib, q, k, v, out, lse, causal, fa.FA_BACKEND_CUDA_SM80), {}),
+                    ("sdpa flash", lambda: sdpa(q, k, v, causal, "flash"), {}),
+                    ("sdpa cudnn", lambda: sdpa(q, k, v, causal, "cudnn"), {}),
                 ]
                 row = {}
-                for name, make in impls:
+                ref = None
+                for name, make, env in impls:
+                    saved = {key: os.environ.get(key) for key in env}
+                    os.environ.update(env)
                     try:
                         fn = make()
                         ms = time_ms(fn, args.warmup, args.iters)
                         tf = flops / ms / 1e9
                         row[name] = tf
-                        print(f"{d:>4} {s:>6} {b:>5} {h:>5} {str(causal):>6} | {name:<14} {ms:>8.3f} {tf:>8.1f}",
+                        note = ""
+                        if name == "fa3 bf16":
+                            ref = out.clone()
+                        elif env and ref is not None:
+                            note = f"  max|diff| vs fa3 bf16 {(out.float() - ref.float()).abs().max().item():.3g}"
+                        print(f"{d:>4} {s:>6} {b:>5} {h:>5} {str(causal):>6} | {name:<14} {ms:>8.3f} {tf:>8.1f}{note}",
                               flush=True)
                     except Exception as e:  # an unsupported combination must not stop the sweep
                         print(f"{d:>4} {s:>6} {b:>5} {h:>5} {str(causal):>6} | {name:<14} {'n/a':>8} "
                               f"{'':>8}  ({str(e).splitlines()[0][:100]})", flush=True)
                         torch.cuda.synchronize()
+                    finally:
+                        for key, value in saved.items():
+                            if value is None:
+                                os.environ.pop(key, None)
+                            else:
+                                os.environ[key] = value
                 summary.append((d, s, causal, row))
     print("SUMMARY bench_sm90 (TFLOP/s; fa3 bf16 / best torch SDPA):", flush=True)
     for d, s, causal, row in summary:

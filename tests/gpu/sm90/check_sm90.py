@@ -8,7 +8,7 @@ and the process exits at once (a wedged context cannot run further cases).
 
   python3 check_sm90.py            full matrix (head_dim 64/128/192/256 bf16+fp16, causal or not; FP8 64/128/256)
   python3 check_sm90.py --quick    a representative subset
-  python3 check_sm90.py --tiny     two tiny shapes per path: for compute-sanitizer runs
+  python3 check_sm90.py --tiny     a few tiny shapes per path: for compute-sanitizer runs
 """
 import argparse
 import math
@@ -146,13 +146,13 @@ def compare(out_big, out, lse, ref_out, ref_lse, sq, tol):
     return not problems, detail + ("" if not problems else " -- " + "; ".join(problems))
 
 
-def check_16bit(lib, res, dtype, d, shape, causal, layout, gen, timeout):
+def check_16bit(lib, res, dtype, d, shape, causal, layout, gen, timeout, tag=""):
     b, sq, sk, hq, hkv = shape
     dev = torch.device("cuda")
     q, k, v = make_qkv((b, sq, sk, hq, hkv, d), dtype, layout, dev, gen)
     out_big, out = poisoned_out(b, sq, hq, d, dtype, dev)
     lse = torch.full((b, hq, sq), float("nan"), dtype=torch.float32, device=dev)
-    name = f"{str(dtype)[6:]} d{d} b{b} sq{sq} sk{sk} h{hq}/{hkv} {'causal' if causal else 'full'} {layout}"
+    name = f"{str(dtype)[6:]} d{d} b{b} sq{sq} sk{sk} h{hq}/{hkv} {'causal' if causal else 'full'} {layout}{tag}"
     st, msg = run_fwd(lib, q, k, v, out, lse, causal, fa.FA_BACKEND_CUDA_SM90, timeout=timeout, what=name)
     if st != fa.FA_OK:
         res.report(name, False, f"status {st}: {msg}")
@@ -250,10 +250,16 @@ FULL_SHAPES = [  # (batch, seqlen_q, seqlen_k, heads_q, heads_kv)
     (1, 128, 2048, 2, 2),
     (1, 2048, 128, 2, 2),
     (3, 300, 700, 6, 3),
+    (4, 1300, 1300, 8, 8),  # causal: 11 m-blocks (a middle one without a pair), more pairs than SMs
     (1, 8192, 8192, 2, 1),
 ]
-QUICK_SHAPES = [(1, 128, 128, 1, 1), (2, 17, 17, 4, 4), (2, 1000, 1000, 4, 2), (1, 1000, 17, 4, 4), (1, 17, 1000, 4, 4)]
-TINY_SHAPES = [(1, 130, 200, 2, 1), (1, 200, 70, 2, 2)]
+QUICK_SHAPES = [(1, 128, 128, 1, 1), (2, 17, 17, 4, 4), (2, 1000, 1000, 4, 2), (1, 1000, 17, 4, 4), (1, 17, 1000, 4, 4),
+                (4, 1300, 1300, 8, 8)]
+TINY_SHAPES = [(1, 130, 200, 2, 1), (1, 200, 70, 2, 2), (1, 300, 300, 1, 1)]
+# The non-default kernels and schedules that native/src/cuda/sm90/fwd_knobs.h selects, each on the calls
+# it changes: (environment, causal).
+VARIANTS = [({"FLASHATTN_SM90_BLOCK_N": "wide"}, False), ({"FLASHATTN_SM90_SCHEDULER": "static"}, True)]
+VARIANT_SHAPES = [(2, 1000, 1000, 4, 2), (4, 1300, 1300, 8, 8), (1, 1000, 17, 4, 4), (1, 17, 1000, 4, 4)]
 FP8_SHAPES = [(1, 128, 128, 1, 1), (2, 17, 17, 2, 2), (1, 1000, 1000, 4, 2), (1, 1000, 17, 2, 2), (1, 17, 1000, 2, 2),
               (1, 2048, 2048, 2, 1)]
 
@@ -263,7 +269,7 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--tiny", action="store_true")
     ap.add_argument("--no-fp8", action="store_true")
-    ap.add_argument("--only", default="", help="comma list of: 16bit, fp8, api")
+    ap.add_argument("--only", default="", help="comma list of: 16bit, fp8, variants, api")
     ap.add_argument("--lib", default=None)
     ap.add_argument("--hang-timeout", type=float, default=30.0)
     ap.add_argument("--seed", type=int, default=0)
@@ -302,6 +308,15 @@ def main():
             for shape in fp8_shapes:
                 for causal in (False, True):
                     check_fp8(lib, res, d, shape, causal, gen, args.hang_timeout)
+    if want("variants") and not args.tiny:
+        for env, causal in VARIANTS:
+            os.environ.update(env)
+            tag = " " + ",".join(f"{key}={value}" for key, value in env.items())
+            for d in (64, 128):
+                for shape in VARIANT_SHAPES:
+                    check_16bit(lib, res, torch.bfloat16, d, shape, causal, "bshd", gen, args.hang_timeout, tag)
+            for key in env:
+                os.environ.pop(key)
     if want("api") and not args.tiny:
         check_api(lib, res, args.hang_timeout)
 

@@ -5,7 +5,8 @@
 
 namespace fa::sm90 {
 
-template <wgmma::Kind K, int kHeadDim_>
+// kBlockN_ = 0 takes the default key-block width below; the wide-key variants (fwd_launch.h) set it.
+template <wgmma::Kind K, int kHeadDim_, int kBlockN_ = 0>
 struct FwdConfig {
     static constexpr wgmma::Kind kKind = K;
     static constexpr bool kFp8 = K == wgmma::Kind::E4M3;
@@ -20,7 +21,8 @@ struct FwdConfig {
     // kBlockN: keys per pipeline stage. Larger N amortises the softmax's per-row work; it is bounded by
     // registers (S and P live next to the O accumulator: N/2 + N/4 (N/8 for fp8) + D/2 floats) and,
     // at D = 256, by shared memory.
-    static constexpr int kBlockN = kHeadDim <= 128 ? 128 : kFp8 ? 96 : (kHeadDim <= 192 ? 112 : 80);
+    static constexpr int kBlockN =
+        kBlockN_ != 0 ? kBlockN_ : kHeadDim <= 128 ? 128 : kFp8 ? 96 : (kHeadDim <= 192 ? 112 : 80);
     static constexpr int kStages = kHeadDim <= 64 ? 3 : 2;
 
     // TMA boxes and wgmma operands share one layout: rows of one swizzle span (128 bytes, or 64 when a

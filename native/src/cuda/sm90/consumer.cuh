@@ -70,7 +70,7 @@ struct Consumer {
         // Warpgroup 0 takes the first turn.
         if (wg == 0) named_barrier_arrive(kBarrierTurnWG0, 256);
         uint32_t tile_parity = 0;
-        for (TileScheduler sched; sched.valid(args); sched.advance(), tile_parity ^= 1u) {
+        for (TileScheduler sched; sched.valid(args); sched.advance(args), tile_parity ^= 1u) {
             const Tile t = sched.tile(args);
             mbarrier::wait_warp(smem.q_full(), tile_parity);
             process_tile(t);

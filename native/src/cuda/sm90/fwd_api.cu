@@ -1,6 +1,7 @@
 // The backend contract of api/backends.h for the FA3 kernels: which calls they take, and running one.
 #include "api/backends.h"
 #include "api/status.h"
+#include "cuda/sm90/fwd_knobs.h"
 #include "cuda/sm90/fwd_launch.h"
 
 #include <cuda_runtime_api.h>
@@ -51,8 +52,14 @@ const char* dispatch_unsupported(const fa_params& p, char* buf, size_t len) {
 template <Kind K>
 fa_status dispatch_run(const fa_params& p) {
     switch (p.head_dim) {
-    case 64: return sm90::run_fwd<K, 64>(p);
-    case 128: return sm90::run_fwd<K, 128>(p);
+    case 64:
+        if constexpr (K == Kind::BF16)
+            if (!p.causal && sm90::wide_block_n_requested()) return sm90::run_fwd_wide<K, 64, 192>(p);
+        return sm90::run_fwd<K, 64>(p);
+    case 128:
+        if constexpr (K == Kind::BF16)
+            if (!p.causal && sm90::wide_block_n_requested()) return sm90::run_fwd_wide<K, 128, 176>(p);
+        return sm90::run_fwd<K, 128>(p);
     case 192:
         if constexpr (K != Kind::E4M3) return sm90::run_fwd<K, 192>(p);
         break;

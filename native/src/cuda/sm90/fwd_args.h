@@ -21,7 +21,9 @@ struct FwdArgs {
     int32_t heads_per_kv;      // num_heads_q / num_heads_kv
     int32_t causal;
     int32_t num_m_blocks;      // ceil(seqlen_q / kBlockM)
-    int32_t num_tiles;         // num_m_blocks * num_heads_q * batch
+    int32_t units_per_bh;      // scheduler units per (batch, head): num_m_blocks, or ceil(num_m_blocks / 2) paired
+    int32_t num_units;         // units_per_bh * num_heads_q * batch
+    int32_t pair_tiles;        // a unit is the m-block pair (num_m_blocks - 1 - j, j); see tile_scheduler.cuh
 
     float scale_log2;          // softmax_scale (* q_descale * k_descale) * log2(e): exp(x) = exp2(x * log2 e)
     float scale;               // the same in natural units, for the LSE

@@ -4,6 +4,7 @@
 #include "api/status.h"
 #include "cuda/sm90/config.h"
 #include "cuda/sm90/fwd_kernel.cuh"
+#include "cuda/sm90/fwd_knobs.h"
 #include "cuda/sm90/fwd_launch.h"
 #include "cuda/sm90/tensor_map.h"
 
@@ -83,8 +84,10 @@ fa_status launch_fwd(const fa_params& p) {
     a.heads_per_kv = p.num_heads_q / p.num_heads_kv;
     a.causal = p.causal;
     a.num_m_blocks = (p.seqlen_q + M - 1) / M;
-    const long long tiles = static_cast<long long>(a.num_m_blocks) * p.num_heads_q * p.batch;
-    a.num_tiles = static_cast<int32_t>(tiles);
+    a.pair_tiles = p.causal && a.num_m_blocks > 1 && !static_schedule_requested();
+    a.units_per_bh = a.pair_tiles ? (a.num_m_blocks + 1) / 2 : a.num_m_blocks;
+    const long long units = static_cast<long long>(a.units_per_bh) * p.num_heads_q * p.batch;
+    a.num_units = static_cast<int32_t>(units);
 
     float qk_descale = 1.f;
     a.out_scale = 1.f;
@@ -95,7 +98,7 @@ fa_status launch_fwd(const fa_params& p) {
     a.scale = p.softmax_scale * qk_descale;
     a.scale_log2 = a.scale * 1.4426950408889634f;
 
-    if (tiles == 0) return FA_OK;
+    if (units == 0) return FA_OK;
 
     using Smem = SmemLayout<Cfg>;
     auto kernel = fwd_kernel<Cfg, OutT>;
@@ -105,7 +108,8 @@ fa_status launch_fwd(const fa_params& p) {
         return fail(FA_ERR_DEVICE, "sm90: cudaFuncSetAttribute(%u bytes of shared memory): %s", Smem::kAllocBytes,
                     cudaGetErrorString(err));
     }
-    const int grid = static_cast<int>(tiles < sm_count(p.device_index) ? tiles : sm_count(p.device_index));
+    const int sms = sm_count(p.device_index);
+    const int grid = static_cast<int>(units < sms ? units : sms);
     kernel<<<grid, Cfg::kThreads, Smem::kAllocBytes, static_cast<cudaStream_t>(p.stream)>>>(a);
     err = cudaGetLastError();
     if (err != cudaSuccess)
@@ -126,5 +130,14 @@ fa_status launch_fwd(const fa_params& p) {
     template <>                                                                                 \
     const char* fwd_unsupported<wgmma::Kind::KIND, HDIM>(const fa_params& p, char* buf, size_t len) { \
         return config_unsupported<FwdConfig<wgmma::Kind::KIND, HDIM>>(p, buf, len);             \
+    }                                                                                           \
+    }
+
+// A wide-key variant (fwd_launch.h): only run_fwd_wide, the support check is the default kernel's.
+#define FA_SM90_INSTANTIATE_WIDE(KIND, HDIM, BLOCK_N, OUT_T)                                     \
+    namespace fa::sm90 {                                                                        \
+    template <>                                                                                 \
+    fa_status run_fwd_wide<wgmma::Kind::KIND, HDIM, BLOCK_N>(const fa_params& p) {               \
+        return launch_fwd<FwdConfig<wgmma::Kind::KIND, HDIM, BLOCK_N>, OUT_T>(p);               \
     }                                                                                           \
     }

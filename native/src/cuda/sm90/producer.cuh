@@ -44,7 +44,7 @@ struct Producer {
 
     __device__ void run() {
         uint32_t tile_parity = 0;
-        for (TileScheduler sched; sched.valid(args); sched.advance(), tile_parity ^= 1u) {
+        for (TileScheduler sched; sched.valid(args); sched.advance(args), tile_parity ^= 1u) {
             const Tile t = sched.tile(args);
             const int kv_head = t.head / args.heads_per_kv;
             const BlockRange r = block_range<Cfg::kBlockM, Cfg::kBlockN>(args, t.m_block);

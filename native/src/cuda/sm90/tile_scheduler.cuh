@@ -1,7 +1,14 @@
-// Persistent static tile scheduler: the grid has one CTA per SM, CTA b takes tiles b, b + grid, ...
-// Tiles are (m_block, head, batch); within one (batch, head) the m-blocks run last-first, so under a
-// causal mask the longest tiles are handed out first and the short ones fill the tail, while CTAs that
-// run at the same time share K/V of the same heads in L2.
+// Persistent static tile scheduler: the grid has one CTA per SM, and CTA b takes the work units
+// b, b + grid, ... A unit is a position j within one (batch, head); the heads' units are consecutive, so
+// the CTAs running at one time share the K/V of a few neighbouring heads in L2.
+//
+// Without a causal mask every tile costs the same and a unit is the single tile
+// m_block = num_m_blocks - 1 - j. Under a causal mask a tile's cost grows with its m_block, and
+// round-robin over single tiles is badly unbalanced whenever the grid and num_m_blocks share factors:
+// at 132 CTAs and 128 m-blocks, CTA b only ever gets m-blocks b, b + 4, ..., so the slowest CTA does 1.6x
+// the mean (at 4 m-blocks, CTA b always gets the same m-block). So a causal unit is the pair
+// (num_m_blocks - 1 - j, j), long tile first: all pairs cost about the same, the CTAs finish each round
+// together and stay on neighbouring heads. An odd middle m-block is a unit of its own.
 #pragma once
 #include "cuda/sm90/fwd_args.h"
 
@@ -12,19 +19,28 @@ struct Tile {
 };
 
 struct TileScheduler {
-    int next_tile;
+    int unit;
+    bool second;  // on the short tile of a causal pair
 
-    __device__ __forceinline__ TileScheduler() : next_tile(static_cast<int>(blockIdx.x)) {}
+    __device__ __forceinline__ TileScheduler() : unit(static_cast<int>(blockIdx.x)), second(false) {}
 
-    __device__ __forceinline__ bool valid(const FwdArgs& a) const { return next_tile < a.num_tiles; }
+    __device__ __forceinline__ bool valid(const FwdArgs& a) const { return unit < a.num_units; }
 
     __device__ __forceinline__ Tile tile(const FwdArgs& a) const {
-        const int mi = next_tile % a.num_m_blocks;
-        const int bh = next_tile / a.num_m_blocks;
-        return Tile{a.num_m_blocks - 1 - mi, bh % a.num_heads_q, bh / a.num_heads_q};
+        const int j = unit % a.units_per_bh;
+        const int bh = unit / a.units_per_bh;
+        return Tile{second ? j : a.num_m_blocks - 1 - j, bh % a.num_heads_q, bh / a.num_heads_q};
     }
 
-    __device__ __forceinline__ void advance() { next_tile += static_cast<int>(gridDim.x); }
+    __device__ __forceinline__ void advance(const FwdArgs& a) {
+        // j has a partner m-block iff j < num_m_blocks - 1 - j.
+        if (a.pair_tiles && !second && 2 * (unit % a.units_per_bh) + 1 < a.num_m_blocks) {
+            second = true;
+        } else {
+            second = false;
+            unit += static_cast<int>(gridDim.x);
+        }
+    }
 };
 
 // The key blocks one tile visits, in processing order n_max - 1, ..., 0 (highest first, so the few

@@ -80,7 +80,7 @@ struct VTransposer {
     // consumers release it only after their P·V on Vt[s] completed.
     __device__ void run(int tid) {
         const int lane = tid % 32;
-        for (TileScheduler sched; sched.valid(args); sched.advance()) {
+        for (TileScheduler sched; sched.valid(args); sched.advance(args)) {
             const Tile t = sched.tile(args);
             const BlockRange r = block_range<Cfg::kBlockM, Cfg::kBlockN>(args, t.m_block);
             for (int i = 0; i < r.n_max; ++i) {

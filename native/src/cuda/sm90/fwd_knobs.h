@@ -1,0 +1,22 @@
+// Environment overrides of the FA3 forward's launch choices, for A/B measurements against the
+// defaults in one process (tests/gpu/sm90/bench_sm90.py). Read on every call, so a benchmark can flip
+// them between calls; unset means the defaults.
+#pragma once
+#include <cstdlib>
+#include <cstring>
+
+namespace fa::sm90 {
+
+inline bool env_is(const char* name, const char* value) {
+    const char* v = std::getenv(name);
+    return v != nullptr && std::strcmp(v, value) == 0;
+}
+
+// FLASHATTN_SM90_SCHEDULER=static: causal calls use single-tile round-robin units as before the
+// m-block pairing (tile_scheduler.cuh).
+inline bool static_schedule_requested() { return env_is("FLASHATTN_SM90_SCHEDULER", "static"); }
+
+// FLASHATTN_SM90_BLOCK_N=wide: non-causal 16-bit calls at head_dim 64 / 128 run the wide-key kernels.
+inline bool wide_block_n_requested() { return env_is("FLASHATTN_SM90_BLOCK_N", "wide"); }
+
+}  // namespace fa::sm90
