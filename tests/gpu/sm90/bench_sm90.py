@@ -17,10 +17,12 @@ import fa_ctypes as fa  # noqa: E402
 TOKENS = 16384
 HIDDEN = 2048
 # fa3 bf16 variants that native/src/cuda/sm90/fwd_knobs.h selects: (row name, environment, rows it
-# applies to). The scheduler variant only changes causal calls, the block-N variant non-causal hdim 64/128.
+# applies to). "static" is the round-robin order before the causal m-block pairs; N128 / N192 force the
+# key-block width that fwd_api.cu picks by seqlen for non-causal hdim 64.
 VARIANTS = [
     ("fa3 static", {"FLASHATTN_SM90_SCHEDULER": "static"}, lambda d, causal: causal),
-    ("fa3 wideN", {"FLASHATTN_SM90_BLOCK_N": "wide"}, lambda d, causal: not causal and d in (64, 128)),
+    ("fa3 N128", {"FLASHATTN_SM90_BLOCK_N": "narrow"}, lambda d, causal: not causal and d == 64),
+    ("fa3 N192", {"FLASHATTN_SM90_BLOCK_N": "wide"}, lambda d, causal: not causal and d == 64),
 ]
 
 

@@ -254,11 +254,12 @@ FULL_SHAPES = [  # (batch, seqlen_q, seqlen_k, heads_q, heads_kv)
     (1, 8192, 8192, 2, 1),
 ]
 QUICK_SHAPES = [(1, 128, 128, 1, 1), (2, 17, 17, 4, 4), (2, 1000, 1000, 4, 2), (1, 1000, 17, 4, 4), (1, 17, 1000, 4, 4),
-                (4, 1300, 1300, 8, 8)]
+                (4, 1300, 1300, 8, 8), (1, 300, 2100, 2, 2)]  # the last: hdim 64 non-causal takes 192-key blocks
 TINY_SHAPES = [(1, 130, 200, 2, 1), (1, 200, 70, 2, 2), (1, 300, 300, 1, 1)]
-# The non-default kernels and schedules that native/src/cuda/sm90/fwd_knobs.h selects, each on the calls
-# it changes: (environment, causal).
-VARIANTS = [({"FLASHATTN_SM90_BLOCK_N": "wide"}, False), ({"FLASHATTN_SM90_SCHEDULER": "static"}, True)]
+# The kernels and schedules that native/src/cuda/sm90/fwd_knobs.h forces, each on the calls it changes:
+# (environment, causal, head dims, dtypes). Forcing 192-key blocks covers them on short shapes too.
+VARIANTS = [({"FLASHATTN_SM90_BLOCK_N": "wide"}, False, (64,), (torch.bfloat16, torch.float16)),
+            ({"FLASHATTN_SM90_SCHEDULER": "static"}, True, (64, 128), (torch.bfloat16,))]
 VARIANT_SHAPES = [(2, 1000, 1000, 4, 2), (4, 1300, 1300, 8, 8), (1, 1000, 17, 4, 4), (1, 17, 1000, 4, 4)]
 FP8_SHAPES = [(1, 128, 128, 1, 1), (2, 17, 17, 2, 2), (1, 1000, 1000, 4, 2), (1, 1000, 17, 2, 2), (1, 17, 1000, 2, 2),
               (1, 2048, 2048, 2, 1)]
@@ -308,13 +309,14 @@ def main():
             for shape in fp8_shapes:
                 for causal in (False, True):
                     check_fp8(lib, res, d, shape, causal, gen, args.hang_timeout)
-    if want("variants") and not args.tiny:
-        for env, causal in VARIANTS:
+    if want("variants"):
+        for env, causal, variant_hdims, variant_dtypes in VARIANTS:
             os.environ.update(env)
             tag = " " + ",".join(f"{key}={value}" for key, value in env.items())
-            for d in (64, 128):
-                for shape in VARIANT_SHAPES:
-                    check_16bit(lib, res, torch.bfloat16, d, shape, causal, "bshd", gen, args.hang_timeout, tag)
+            for dtype in variant_dtypes:
+                for d in variant_hdims:
+                    for shape in TINY_SHAPES if args.tiny else VARIANT_SHAPES:
+                        check_16bit(lib, res, dtype, d, shape, causal, "bshd", gen, args.hang_timeout, tag)
             for key in env:
                 os.environ.pop(key)
     if want("api") and not args.tiny:

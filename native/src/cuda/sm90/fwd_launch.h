@@ -15,14 +15,14 @@ fa_status run_fwd(const fa_params& p);
 template <wgmma::Kind K, int kHeadDim>
 const char* fwd_unsupported(const fa_params& p, char* buf, size_t len);
 
-// 16-bit non-causal kernels with wider key blocks than FwdConfig's default (fwd_*_n<N>.cu), picked by
-// FLASHATTN_SM90_BLOCK_N=wide (fwd_knobs.h): fewer per-row softmax steps per key, at more registers.
+// 16-bit head_dim-64 kernels with 192-key blocks (fwd_*_hdim64_n192.cu), for long non-causal calls
+// (fwd_api.cu says when): the softmax's per-row steps are spread over more keys.
 template <wgmma::Kind K, int kHeadDim, int kBlockN>
 fa_status run_fwd_wide(const fa_params& p);
 template <>
 fa_status run_fwd_wide<wgmma::Kind::BF16, 64, 192>(const fa_params& p);
 template <>
-fa_status run_fwd_wide<wgmma::Kind::BF16, 128, 176>(const fa_params& p);
+fa_status run_fwd_wide<wgmma::Kind::F16, 64, 192>(const fa_params& p);
 
 // The instantiations that exist (each defined by one fwd_<kind>_hdim<d>.cu).
 #define FA_SM90_DECLARE(KIND, HDIM)                                                              \
