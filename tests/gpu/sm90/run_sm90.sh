@@ -71,7 +71,9 @@ phase_build() {
 }
 
 phase_inspect() {
-    local log=$OUT/inspect.log ptx=$OUT/ptxas_sm90.log
+    # Only logs go to $OUT: a device call brings back at most 8 files, and the sanitizer logs must be among them.
+    local log=$OUT/inspect.log ptx=$BUILD/ptxas_sm90.log sass_dir=$BUILD/sass
+    mkdir -p "$sass_dir"
     # ptxas -v prints the entry name, then its properties and 'Used N registers': keep the FA3 kernels' blocks.
     awk '/Compiling entry function .*fa4sm9010fwd_kernel/ {on=1; print; next}
          on && /ptxas info|ptxas warning|bytes stack|spill/ {print; if ($0 ~ /Used [0-9]+ registers/) on=0; next}
@@ -83,7 +85,7 @@ phase_inspect() {
         grep -n -E "Potential Performance Loss|ptxas warning|[1-9][0-9]* bytes spill" "$OUT/build.log" | head -60
         echo "--- SASS of the sm90 objects ---"
         for o in $(find "$BUILD" -path '*flashattn_sm90.dir*' -name 'fwd_*hdim*.cu.o' 2>/dev/null | sort); do
-            sass=$OUT/$(basename "$o" .cu.o).sass
+            sass=$sass_dir/$(basename "$o" .cu.o).sass
             "$CUOBJDUMP" -sass "$o" > "$sass" 2>&1
             printf '%-28s HGMMA %5s  UTMALDG %3s  local(STL/LDL) %3s  SYNCS %4s  USETMAXREG %2s\n' "$(basename "$o")" \
                 "$(grep -c HGMMA "$sass")" "$(grep -c UTMALDG "$sass")" "$(grep -cE '\b(STL|LDL)\b' "$sass")" \
@@ -101,21 +103,22 @@ phase_inspect() {
 
 phase_check() {
     run_limited "check (full)" 420 "$OUT/check.log" python3 tests/gpu/sm90/check_sm90.py
-    grep -h "^SUMMARY\|^HANG" "$OUT/check.log" | while read -r l; do note "  $l"; done
+    # Not a pipe into the loop: a pipeline's loop runs in a subshell, and its notes would not reach SUMMARY.
+    while read -r l; do note "  $l"; done < <(grep -h "^SUMMARY\|^HANG" "$OUT/check.log")
 }
 
 phase_quick() {
     run_limited "check (quick)" 240 "$OUT/check_quick.log" python3 tests/gpu/sm90/check_sm90.py --quick
-    grep -h "^SUMMARY\|^HANG" "$OUT/check_quick.log" | while read -r l; do note "  $l"; done
+    while read -r l; do note "  $l"; done < <(grep -h "^SUMMARY\|^HANG" "$OUT/check_quick.log")
 }
 
 phase_sanitize() {
     if [ -z "$SANITIZER" ]; then note "sanitize: SKIPPED (no compute-sanitizer found)"; return; fi
     for tool in memcheck racecheck synccheck; do
         run_limited "sanitize $tool" 150 "$OUT/sanitize_$tool.log" \
-            "$SANITIZER" --tool "$tool" --kernel-name kns=fwd_kernel --print-limit 20 \
+            "$SANITIZER" --tool "$tool" --error-exitcode 3 --kernel-name kns=fwd_kernel --print-limit 20 \
             python3 tests/gpu/sm90/check_sm90.py --tiny --hang-timeout 120
-        grep -h "ERROR SUMMARY\|RACECHECK SUMMARY\|^SUMMARY\|^HANG" "$OUT/sanitize_$tool.log" | while read -r l; do note "  $tool: $l"; done
+        while read -r l; do note "  $tool: $l"; done < <(grep -h "ERROR SUMMARY\|RACECHECK SUMMARY\|^SUMMARY\|^HANG" "$OUT/sanitize_$tool.log")
     done
 }
 
