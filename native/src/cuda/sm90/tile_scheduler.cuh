@@ -5,7 +5,7 @@
 // Without a causal mask every tile costs the same and a unit is the single tile
 // m_block = num_m_blocks - 1 - j. Under a causal mask a tile's cost grows with its m_block, and
 // round-robin over single tiles is badly unbalanced whenever the grid and num_m_blocks share factors:
-// at 132 CTAs and 128 m-blocks, CTA b only ever gets m-blocks b, b + 4, ..., so the slowest CTA does 1.6x
+// at 132 CTAs and 128 m-blocks, CTA b only ever gets positions b, b + 4, ..., so the slowest CTA does 1.6x
 // the mean (at 4 m-blocks, CTA b always gets the same m-block). So a causal unit is the pair
 // (num_m_blocks - 1 - j, j), long tile first: all pairs cost about the same, the CTAs finish each round
 // together and stay on neighbouring heads. An odd middle m-block is a unit of its own.
