@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Tuning pass for one device call: Nsight Compute side by side with PyTorch's FA2 kernels, then
 # alternative tile shapes built in their own build dirs (traits.h overrides) and timed with bench.py.
-#   tests/gpu/tune.sh "NAME|-DFA_SM80_TUNE_...=..;...|bench.py args|ENV=VALUE ..." ...
-# Compiler flags are separated by ';'; with none, the variant reuses build-gpu (an environment-only
-# variant such as FLASHATTN_SM80_STAGES=1).
+#   tests/gpu/tune.sh "NAME|-DFA_SM80_TUNE_...=..;...|bench.py args|ENV=VALUE ...|SOURCE" ...
+# Compiler flags are separated by ';'; with none (and no SOURCE), the variant reuses build-gpu (an
+# environment-only variant such as FLASHATTN_SM80_STAGES=1). SOURCE is another CMake source dir (a
+# copy of native/ from an older commit, to time a baseline in the same run). Each built variant
+# prints the ptxas registers and spills of its bf16 dK/dV kernels.
 set -o pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/fa-gpu-out}
@@ -37,19 +39,33 @@ if [ -z "$NO_NCU" ]; then
 fi
 
 for spec in "$@"; do
-  IFS='|' read -r name flags bargs envs <<< "$spec"; flags=${flags//;/ }
+  IFS='|' read -r name flags bargs envs src <<< "$spec"; flags=${flags//;/ }
   [ "$(left)" -lt 40 ] && { echo "tune: out of time before $name"; break; }
   t=$SECONDS
-  if [ -z "$flags" ]; then
+  if [ -z "$flags$src" ]; then
     dir=build-gpu; rc=0
   else
     dir=build-tune-$name
-    cmake -S native -B $dir -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLASHATTN_CUDA=ON -DFLASHATTN_CUDA_ARCHS=90 \
-      -DFLASHATTN_SM90=OFF "-DCMAKE_CUDA_FLAGS=$flags" > /dev/null 2>&1 && cmake --build $dir -j16 > "$dir.log" 2>&1
+    cmake -S "${src:-native}" -B $dir -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLASHATTN_CUDA=ON -DFLASHATTN_CUDA_ARCHS=90 \
+      -DFLASHATTN_SM90=OFF "-DCMAKE_CUDA_FLAGS=$flags -Xptxas -v" > /dev/null 2>&1 && cmake --build $dir -j16 > "$dir.log" 2>&1
     rc=$?
   fi
-  echo "== $name [$flags] [$envs] build rc=$rc ($((SECONDS - t))s)" | tee -a "$OUT/tune.log"
+  echo "== $name [$flags] [$envs] [${src:-native}] build rc=$rc ($((SECONDS - t))s)" | tee -a "$OUT/tune.log"
   [ $rc -ne 0 ] && { tail -5 "$dir.log" | tee -a "$OUT/tune.log"; continue; }
+  [ -f "$dir.log" ] && python3 - "$dir.log" <<'PY' | tee -a "$OUT/tune.log"
+import re, sys
+name, out = None, []
+for line in open(sys.argv[1], errors="replace"):
+    m = re.search(r"Compiling entry function '(\w+)'", line)
+    if m: name = m.group(1); continue
+    if not name or "bwd_dkdv_kernel" not in name or "bfloat16" not in name: continue
+    d = re.search(r"Li(\d+)E", name).group(1)
+    m = re.search(r"(\d+) bytes stack frame", line)
+    if m: out.append(f"d{d} stack {m.group(1)}")
+    m = re.search(r"Used (\d+) registers", line)
+    if m: out[-1] += f"/{m.group(1)}r"
+print("  dkdv bf16 stack/regs: " + ", ".join(out))
+PY
   ( cd tests/gpu && env $envs timeout $(( $(left) - 5 )) python3 bench.py --lib ../../$dir/lib/libflashattn.so --only-ours \
       ${bargs:---dims 128 --seqlens 2048,8192} ) 2>&1 | grep -E "^\|" | tee -a "$OUT/tune.log"
 done

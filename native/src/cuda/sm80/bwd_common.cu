@@ -50,7 +50,8 @@ __global__ void __launch_bounds__(kPreRowsPerBlock * 32) bwd_preprocess_kernel(c
     }
 }
 
-// dq = scale * dq_accum, one 16-byte output chunk per thread.
+#if defined(FA_SM80_DQ_ROWMAJOR)
+// Comparison build: dq = scale * dq_accum from a row-major accumulator, one 16-byte chunk per thread.
 template <typename T>
 __global__ void __launch_bounds__(256) bwd_convert_dq_kernel(const BwdArgs a) {
     const int h = blockIdx.y, b = blockIdx.z;
@@ -71,6 +72,38 @@ __global__ void __launch_bounds__(256) bwd_convert_dq_kernel(const BwdArgs a) {
                     int64_t(row) * a.dq.row_stride + c * 8;
     *reinterpret_cast<uint4*>(dst) = out;
 }
+constexpr int kConvertRowsPerThread = 1;
+#else
+// dq = scale * dq_accum. The accumulator is in fragment order (params.h): the 64 contiguous bytes at
+// 16 * g floats into a fragment hold rows g and g + 8 of its 8 columns, so each thread reads those
+// and writes a 16-byte chunk to both rows. Fragments of one band are the fastest index, so a warp
+// writes whole row segments.
+template <typename T>
+__global__ void __launch_bounds__(256) bwd_convert_dq_kernel(const BwdArgs a) {
+    const int h = blockIdx.y, b = blockIdx.z;
+    const int frags_per_band = a.dim_padded / 8;
+    const int idx = blockIdx.x * 256 + threadIdx.x;
+    const int c = idx % frags_per_band, g = (idx / frags_per_band) % 8, band = idx / (frags_per_band * 8);
+    const int row = band * 16 + g;
+    const SeqSpan seq = seq_span(a.cu_seqlens_q, a.cu_seqlens_k, b, a.seqlen_q, a.seqlen_k);
+    if (row >= seq.seqlen_q || c * 8 >= a.head_dim) return;
+    const float4* src = reinterpret_cast<const float4*>(
+        a.dq_accum + ((int64_t(b) * a.heads_q + h) * a.rows_padded + band * 16) * a.dim_padded + c * 128 + g * 16);
+    float4 v[4];
+#pragma unroll
+    for (int t = 0; t < 4; ++t) v[t] = src[t];
+    const float s = a.scale;
+    const uint4 upper = make_uint4(cuda::pack2<T>(v[0].x * s, v[0].y * s), cuda::pack2<T>(v[1].x * s, v[1].y * s),
+                                   cuda::pack2<T>(v[2].x * s, v[2].y * s), cuda::pack2<T>(v[3].x * s, v[3].y * s));
+    const uint4 lower = make_uint4(cuda::pack2<T>(v[0].z * s, v[0].w * s), cuda::pack2<T>(v[1].z * s, v[1].w * s),
+                                   cuda::pack2<T>(v[2].z * s, v[2].w * s), cuda::pack2<T>(v[3].z * s, v[3].w * s));
+    uint16_t* dst = static_cast<uint16_t*>(const_cast<void*>(a.dq.ptr)) + seq.q_offset(b, a.dq) + h * a.dq.head_stride +
+                    int64_t(row) * a.dq.row_stride + c * 8;
+    *reinterpret_cast<uint4*>(dst) = upper;
+    if (row + 8 < seq.seqlen_q) *reinterpret_cast<uint4*>(dst + 8 * a.dq.row_stride) = lower;
+}
+constexpr int kConvertRowsPerThread = 2;
+#endif
 
 }  // namespace
 
@@ -83,7 +116,9 @@ fa_status launch_bwd_preprocess(const BwdArgs& args, const LaunchContext& ctx) {
 
 template <typename T>
 fa_status launch_bwd_convert_dq(const BwdArgs& args, const LaunchContext& ctx) {
-    const int chunks = args.seqlen_q * (args.dim_padded / 8);
+    // Threads of the fragment-order conversion each cover two rows of a 16-row band.
+    const int rows = kConvertRowsPerThread == 1 ? args.seqlen_q : ceil_div(args.seqlen_q, 16) * 8;
+    const int chunks = rows * (args.dim_padded / 8);
     const dim3 grid(ceil_div(chunks, 256), args.heads_q, args.batch);
     bwd_convert_dq_kernel<T><<<grid, 256, 0, ctx.stream>>>(args);
     return check_launch("sm80 backward dQ conversion");

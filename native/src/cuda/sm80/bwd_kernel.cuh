@@ -30,6 +30,8 @@ struct BwdShape {
     static constexpr int kAMF = kBlockN / Tr::kARows / 16, kANF = kBlockM / Tr::kACols / 8;
     static constexpr int kBMF = kBlockN / Tr::kBRows / 16, kBNF = D / Tr::kBCols / 8;
     static constexpr int kCMF = kBlockM / Tr::kCRows / 16, kCNF = D / Tr::kCCols / 8;
+    static constexpr int kAPasses = bwd_passes(kTuneBwdAPasses, BwdPassesDefault<D>::kA, kANF);
+    static constexpr int kCPasses = bwd_passes(kTuneBwdCPasses, BwdPassesDefault<D>::kC, kCNF);
     using KVTile = SmemTile<kBlockN, D>;     // K, V; reused for dK, dV at the end
     using QTile = SmemTile<kBlockM, D>;      // Q, dO, per stage
     using PTile = SmemTile<kBlockN, kBlockM>;  // P^T, dS^T
@@ -53,7 +55,8 @@ struct BwdShape {
     static_assert(kAMF * 16 * Tr::kARows == kBlockN && kANF * 8 * Tr::kACols == kBlockM, "warp grid A");
     static_assert(kBMF * 16 * Tr::kBRows == kBlockN && kBNF * 8 * Tr::kBCols == D, "warp grid B");
     static_assert(kCMF * 16 * Tr::kCRows == kBlockM && kCNF * 8 * Tr::kCCols == D, "warp grid C");
-    static_assert(kANF % 2 == 0, "P^T stores pair 8-column fragments");
+    static_assert(kANF % (2 * kAPasses) == 0, "P^T stores pair 8-column fragments in every pass");
+    static_assert(kCNF % kCPasses == 0, "dQ passes split the warp's columns evenly");
 };
 
 // One step of the walk: which query head and which query tile.
@@ -83,55 +86,61 @@ __device__ __forceinline__ void bwd_load_step(const BwdArgs& a, uint32_t smem, c
         cuda::cp_async_16(S::dsum(slot) + (tid - kVecChunks) * 16, a.dsum + ws + (tid - kVecChunks) * 4, true);
 }
 
-// Product A: P^T and dS^T of one (key tile, query tile), written to smem for products B and C.
+// Product A: P^T and dS^T of one (key tile, query tile), written to smem for products B and C; in
+// kAPasses passes over the warp's query columns.
 template <typename T, int D>
 __device__ __forceinline__ void bwd_probs_and_grads(const BwdArgs& a, uint32_t smem, const Mask& mask, int n0,
                                                     int m0, int stage, int warp, int lane) {
     using S = BwdShape<T, D>;
-    constexpr int MF = S::kAMF, NF = S::kANF;
+    constexpr int MF = S::kAMF, NF = S::kANF / S::kAPasses;
     constexpr int KP = S::KVTile::kPitch, QP = S::QTile::kPitch, PP = S::PTile::kPitch;
     const int row0 = (warp % S::Tr::kARows) * MF * 16;  // key rows
-    const int col0 = (warp / S::Tr::kARows) * NF * 8;   // query columns
     const uint32_t slot = S::slot(smem, stage);
-
-    float s[MF][NF][4];
-    zero(s);
-    gemm_ss<T, MF, NF, D / 16, KP, false, QP, false>(s, S::k(smem) + uint32_t(row0 * KP * 2) + lane_offset_a<KP>(lane),
-                                                      S::q(slot) + uint32_t(col0 * QP * 2) + lane_offset_b<QP>(lane));
-    if (mask.tile_needs_mask(m0, n0 + S::kBlockN)) mask_scores_transposed(s, mask, n0 + row0, m0 + col0, lane);
-
-    // P = exp2(S * scale*log2e - LSE*log2e); padding rows and rows without keys carry LSE = +inf: P = 0.
-    const uint32_t lse = S::lse(slot) + uint32_t((col0 + 2 * (lane & 3)) * 4);
-    const uint32_t dsum = S::dsum(slot) + uint32_t((col0 + 2 * (lane & 3)) * 4);
+    const bool needs_mask = mask.tile_needs_mask(m0, n0 + S::kBlockN);
 #pragma unroll
-    for (int nf = 0; nf < NF; ++nf) {
-        const float2 l = cuda::ld_shared_f32x2(lse + nf * 32);
+    for (int pass = 0; pass < S::kAPasses; ++pass) {
+        const int col0 = (warp / S::Tr::kARows) * S::kANF * 8 + pass * NF * 8;  // query columns
+        float s[MF][NF][4];
+        zero(s);
+        gemm_ss<T, MF, NF, D / 16, KP, false, QP, false>(
+            s, S::k(smem) + uint32_t(row0 * KP * 2) + lane_offset_a<KP>(lane),
+            S::q(slot) + uint32_t(col0 * QP * 2) + lane_offset_b<QP>(lane));
+        if (needs_mask) mask_scores_transposed(s, mask, n0 + row0, m0 + col0, lane);
+
+        // P = exp2(S * scale*log2e - LSE*log2e); padding rows and rows without keys carry LSE = +inf: P = 0.
+        const uint32_t lse = S::lse(slot) + uint32_t((col0 + 2 * (lane & 3)) * 4);
+        const uint32_t dsum = S::dsum(slot) + uint32_t((col0 + 2 * (lane & 3)) * 4);
 #pragma unroll
-        for (int mf = 0; mf < MF; ++mf) {
-            s[mf][nf][0] = cuda::exp2_approx(fmaf(s[mf][nf][0], a.scale_log2, -l.x));
-            s[mf][nf][1] = cuda::exp2_approx(fmaf(s[mf][nf][1], a.scale_log2, -l.y));
-            s[mf][nf][2] = cuda::exp2_approx(fmaf(s[mf][nf][2], a.scale_log2, -l.x));
-            s[mf][nf][3] = cuda::exp2_approx(fmaf(s[mf][nf][3], a.scale_log2, -l.y));
+        for (int nf = 0; nf < NF; ++nf) {
+            const float2 l = cuda::ld_shared_f32x2(lse + nf * 32);
+#pragma unroll
+            for (int mf = 0; mf < MF; ++mf) {
+                s[mf][nf][0] = cuda::exp2_approx(fmaf(s[mf][nf][0], a.scale_log2, -l.x));
+                s[mf][nf][1] = cuda::exp2_approx(fmaf(s[mf][nf][1], a.scale_log2, -l.y));
+                s[mf][nf][2] = cuda::exp2_approx(fmaf(s[mf][nf][2], a.scale_log2, -l.x));
+                s[mf][nf][3] = cuda::exp2_approx(fmaf(s[mf][nf][3], a.scale_log2, -l.y));
+            }
         }
-    }
-    store_acc<T, PP>(S::p(smem), s, row0, col0, lane, 1.f);
+        store_acc<T, PP>(S::p(smem), s, row0, col0, lane, 1.f);
 
-    float dp[MF][NF][4];
-    zero(dp);
-    gemm_ss<T, MF, NF, D / 16, KP, false, QP, false>(dp, S::v(smem) + uint32_t(row0 * KP * 2) + lane_offset_a<KP>(lane),
-                                                      S::dout(slot) + uint32_t(col0 * QP * 2) + lane_offset_b<QP>(lane));
+        float dp[MF][NF][4];
+        zero(dp);
+        gemm_ss<T, MF, NF, D / 16, KP, false, QP, false>(
+            dp, S::v(smem) + uint32_t(row0 * KP * 2) + lane_offset_a<KP>(lane),
+            S::dout(slot) + uint32_t(col0 * QP * 2) + lane_offset_b<QP>(lane));
 #pragma unroll
-    for (int nf = 0; nf < NF; ++nf) {
-        const float2 d = cuda::ld_shared_f32x2(dsum + nf * 32);
+        for (int nf = 0; nf < NF; ++nf) {
+            const float2 d = cuda::ld_shared_f32x2(dsum + nf * 32);
 #pragma unroll
-        for (int mf = 0; mf < MF; ++mf) {
-            dp[mf][nf][0] = s[mf][nf][0] * (dp[mf][nf][0] - d.x);
-            dp[mf][nf][1] = s[mf][nf][1] * (dp[mf][nf][1] - d.y);
-            dp[mf][nf][2] = s[mf][nf][2] * (dp[mf][nf][2] - d.x);
-            dp[mf][nf][3] = s[mf][nf][3] * (dp[mf][nf][3] - d.y);
+            for (int mf = 0; mf < MF; ++mf) {
+                dp[mf][nf][0] = s[mf][nf][0] * (dp[mf][nf][0] - d.x);
+                dp[mf][nf][1] = s[mf][nf][1] * (dp[mf][nf][1] - d.y);
+                dp[mf][nf][2] = s[mf][nf][2] * (dp[mf][nf][2] - d.x);
+                dp[mf][nf][3] = s[mf][nf][3] * (dp[mf][nf][3] - d.y);
+            }
         }
+        store_acc<T, PP>(S::ds(smem), dp, row0, col0, lane, 1.f);
     }
-    store_acc<T, PP>(S::ds(smem), dp, row0, col0, lane, 1.f);
 }
 
 // Product B: dV += P^T dO, or (kDK) dK += dS^T Q, over the query tile.
@@ -150,33 +159,56 @@ __device__ __forceinline__ void bwd_accumulate_dkdv(float (&acc)[BwdShape<T, D>:
                                                               (kDK ? S::q(slot) : S::dout(slot)) + b_off);
 }
 
-// Product C: dQ(tile) += dS K, added to the fp32 workspace.
-template <typename T, int D>
-__device__ __forceinline__ void bwd_accumulate_dq(const BwdArgs& a, uint32_t smem, int b, int head, int m0,
-                                                  int warp, int lane) {
-    using S = BwdShape<T, D>;
-    constexpr int MF = S::kCMF, NF = S::kCNF;
-    constexpr int KP = S::KVTile::kPitch, PP = S::PTile::kPitch;
-    const int row0 = (warp % S::Tr::kCRows) * MF * 16;  // query rows
-    const int col0 = (warp / S::Tr::kCRows) * NF * 8;   // head-dim columns
-    float dq[MF][NF][4];
-    zero(dq);
-    gemm_ss<T, MF, NF, S::kBlockN / 16, PP, true, KP, true>(
-        dq, S::ds(smem) + uint32_t(row0 * 2) + lane_offset_a_trans<PP>(lane),
-        S::k(smem) + uint32_t(col0 * 2) + lane_offset_b_trans<KP>(lane));
-
-    float* acc = a.dq_accum + ((int64_t(b) * a.heads_q + head) * a.rows_padded + m0) * a.dim_padded;
+// Adds a warp's dQ tile (query rows from row0, head-dim columns from col0) to the fp32 workspace.
+template <int D, int MF, int NF>
+__device__ __forceinline__ void bwd_red_dq(const BwdArgs& a, const float (&dq)[MF][NF][4], int b, int head, int row0,
+                                           int col0, int lane) {
+#if defined(FA_SM80_DQ_ROWMAJOR)
+    // Comparison build: row-major workspace, each RED instruction touches 8 rows x 32 bytes.
+    float* acc = a.dq_accum + ((int64_t(b) * a.heads_q + head) * a.rows_padded + row0) * a.dim_padded;
     const int g = lane >> 2, t = lane & 3;
-    // Rows past seqlen_q carry dS = 0 and land in the workspace's padding rows: no predicate needed,
-    // so the REDs issue back to back.
 #pragma unroll
     for (int mf = 0; mf < MF; ++mf)
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
-            float* r = acc + int64_t(row0 + mf * 16 + g + 8 * h) * a.dim_padded + col0 + 2 * t;
+            float* r = acc + int64_t(mf * 16 + g + 8 * h) * a.dim_padded + col0 + 2 * t;
 #pragma unroll
             for (int nf = 0; nf < NF; ++nf) cuda::red_add_f32x2(r + nf * 8, dq[mf][nf][2 * h], dq[mf][nf][2 * h + 1]);
         }
+#else
+    // The workspace is in fragment order (params.h): a C fragment is 512 contiguous bytes with lane l's
+    // four values at 16 * l, so each warp RED fills four whole L2 lines instead of touching eight rows.
+    // Offsets past this lane's base are compile-time (dim_padded == D). Rows past seqlen_q carry dS = 0
+    // and land in the padding rows: no predicate, the REDs issue back to back.
+    float* frag = a.dq_accum + ((int64_t(b) * a.heads_q + head) * a.rows_padded + row0) * D + col0 * 16 + lane * 4;
+#pragma unroll
+    for (int mf = 0; mf < MF; ++mf)
+#pragma unroll
+        for (int nf = 0; nf < NF; ++nf)
+            cuda::red_add_f32x4(frag + mf * 16 * D + nf * 128, dq[mf][nf][0], dq[mf][nf][1], dq[mf][nf][2],
+                                dq[mf][nf][3]);
+#endif
+}
+
+// Product C: dQ(tile) += dS K, added to the fp32 workspace; in kCPasses passes over the warp's
+// head-dim columns, each one's REDs issued before the next pass's product.
+template <typename T, int D>
+__device__ __forceinline__ void bwd_accumulate_dq(const BwdArgs& a, uint32_t smem, int b, int head, int m0,
+                                                  int warp, int lane) {
+    using S = BwdShape<T, D>;
+    constexpr int MF = S::kCMF, NF = S::kCNF / S::kCPasses;
+    constexpr int KP = S::KVTile::kPitch, PP = S::PTile::kPitch;
+    const int row0 = (warp % S::Tr::kCRows) * MF * 16;  // query rows
+#pragma unroll
+    for (int pass = 0; pass < S::kCPasses; ++pass) {
+        const int col0 = (warp / S::Tr::kCRows) * S::kCNF * 8 + pass * NF * 8;  // head-dim columns
+        float dq[MF][NF][4];
+        zero(dq);
+        gemm_ss<T, MF, NF, S::kBlockN / 16, PP, true, KP, true>(
+            dq, S::ds(smem) + uint32_t(row0 * 2) + lane_offset_a_trans<PP>(lane),
+            S::k(smem) + uint32_t(col0 * 2) + lane_offset_b_trans<KP>(lane));
+        bwd_red_dq<D>(a, dq, b, head, m0 + row0, col0, lane);
+    }
 }
 
 template <typename T, int D>
@@ -190,30 +222,32 @@ __global__ void __launch_bounds__(BwdShape<T, D>::kThreads, 1) bwd_dkdv_kernel(c
     if (n0 >= seq.seqlen_k) return;
     const Mask mask{seq.seqlen_q, seq.seqlen_k, a.causal != 0};
 
-    const int64_t k_base = seq.k_offset(b, a.k) + kvh * a.k.head_stride + n0 * a.k.row_stride;
-    const int64_t v_base = seq.k_offset(b, a.v) + kvh * a.v.head_stride + n0 * a.v.row_stride;
-    uint16_t* dk_out = static_cast<uint16_t*>(const_cast<void*>(a.dk.ptr)) + seq.k_offset(b, a.dk) +
-                       kvh * a.dk.head_stride + n0 * a.dk.row_stride;
-    uint16_t* dv_out = static_cast<uint16_t*>(const_cast<void*>(a.dv.ptr)) + seq.k_offset(b, a.dv) +
-                       kvh * a.dv.head_stride + n0 * a.dv.row_stride;
-
     // Query tiles that see a key of this tile: causal row i sees key n0 iff i >= n0 - (seqlen_k - seqlen_q).
     const int m_begin = mask.causal ? max(0, n0 - seq.seqlen_k + seq.seqlen_q) / S::kBlockM : 0;
-    const int m_tiles = max(0, ceil_div(seq.seqlen_q, S::kBlockM) - m_begin);
-    const int steps = a.group * m_tiles;
+    const int m_end = ceil_div(seq.seqlen_q, S::kBlockM);
+    const int steps = a.group * max(0, m_end - m_begin);
+    // dK and dV are addressed only where they are written, so no pointer stays live across the loop.
+    auto out_ptr = [&](const TensorRef& t) {
+        return static_cast<uint16_t*>(const_cast<void*>(t.ptr)) + seq.k_offset(b, t) + kvh * t.head_stride +
+               n0 * t.row_stride;
+    };
     if (steps == 0) {
-        zero_tile<S::kBlockN, D, S::kThreads>(dk_out, a.dk.row_stride, seq.seqlen_k - n0, a.head_dim, tid);
-        zero_tile<S::kBlockN, D, S::kThreads>(dv_out, a.dv.row_stride, seq.seqlen_k - n0, a.head_dim, tid);
+        zero_tile<S::kBlockN, D, S::kThreads>(out_ptr(a.dk), a.dk.row_stride, seq.seqlen_k - n0, a.head_dim, tid);
+        zero_tile<S::kBlockN, D, S::kThreads>(out_ptr(a.dv), a.dv.row_stride, seq.seqlen_k - n0, a.head_dim, tid);
         return;
     }
-    auto step_at = [&](int i) { return BwdStep{kvh * a.group + i / m_tiles, m_begin + i % m_tiles}; };
+    // The walk: query tiles m_begin..m_end-1 of each head of the group in turn (counters, no division).
+    auto next_step = [&](BwdStep s) { return ++s.m_block == m_end ? BwdStep{s.head + 1, m_begin} : s; };
+    BwdStep step{kvh * a.group, m_begin};
 
     const uint32_t sm = cuda::smem_u32(smem);
+    const int64_t k_base = seq.k_offset(b, a.k) + kvh * a.k.head_stride + n0 * a.k.row_stride;
+    const int64_t v_base = seq.k_offset(b, a.v) + kvh * a.v.head_stride + n0 * a.v.row_stride;
     load_tile_async<S::kBlockN, D, S::kThreads>(S::k(sm), static_cast<const uint16_t*>(a.k.ptr) + k_base, a.k.row_stride,
                                                  seq.seqlen_k - n0, a.head_dim, tid);
     load_tile_async<S::kBlockN, D, S::kThreads>(S::v(sm), static_cast<const uint16_t*>(a.v.ptr) + v_base, a.v.row_stride,
                                                  seq.seqlen_k - n0, a.head_dim, tid);
-    bwd_load_step<T, D>(a, sm, seq, b, step_at(0), 0, tid);
+    bwd_load_step<T, D>(a, sm, seq, b, step, 0, tid);
     cuda::cp_async_commit();
 
     float dk[S::kBMF][S::kBNF][4], dv[S::kBMF][S::kBNF][4];
@@ -221,13 +255,13 @@ __global__ void __launch_bounds__(BwdShape<T, D>::kThreads, 1) bwd_dkdv_kernel(c
     zero(dv);
 
     for (int i = 0; i < steps; ++i) {
-        const BwdStep step = step_at(i);
+        const BwdStep next = next_step(step);
         const int m0 = step.m_block * S::kBlockM;
         const int stage = stages == 2 ? (i & 1) : 0;
         cuda::cp_async_wait<0>();
         __syncthreads();  // step i landed; every warp left step i-1 (its stage, P^T and dS^T are free)
         if (stages == 2 && i + 1 < steps) {
-            bwd_load_step<T, D>(a, sm, seq, b, step_at(i + 1), stage ^ 1, tid);
+            bwd_load_step<T, D>(a, sm, seq, b, next, stage ^ 1, tid);
             cuda::cp_async_commit();
         }
         bwd_probs_and_grads<T, D>(a, sm, mask, n0, m0, stage, warp, lane);
@@ -238,9 +272,10 @@ __global__ void __launch_bounds__(BwdShape<T, D>::kThreads, 1) bwd_dkdv_kernel(c
         bwd_accumulate_dkdv<T, D, true>(dk, sm, stage, warp, lane);
         if (stages == 1 && i + 1 < steps) {
             __syncthreads();
-            bwd_load_step<T, D>(a, sm, seq, b, step_at(i + 1), 0, tid);
+            bwd_load_step<T, D>(a, sm, seq, b, next, 0, tid);
             cuda::cp_async_commit();
         }
+        step = next;
     }
 
     // dK = scale * dS^T Q (S was unscaled); written through the K/V tiles once every warp is past them.
@@ -249,8 +284,10 @@ __global__ void __launch_bounds__(BwdShape<T, D>::kThreads, 1) bwd_dkdv_kernel(c
     store_acc<T, S::KVTile::kPitch>(S::k(sm), dk, row0, col0, lane, a.scale);
     store_acc<T, S::KVTile::kPitch>(S::v(sm), dv, row0, col0, lane, 1.f);
     __syncthreads();
-    store_tile<S::kBlockN, D, S::kThreads>(dk_out, a.dk.row_stride, S::k(sm), seq.seqlen_k - n0, a.head_dim, tid);
-    store_tile<S::kBlockN, D, S::kThreads>(dv_out, a.dv.row_stride, S::v(sm), seq.seqlen_k - n0, a.head_dim, tid);
+    store_tile<S::kBlockN, D, S::kThreads>(out_ptr(a.dk), a.dk.row_stride, S::k(sm), seq.seqlen_k - n0, a.head_dim,
+                                           tid);
+    store_tile<S::kBlockN, D, S::kThreads>(out_ptr(a.dv), a.dv.row_stride, S::v(sm), seq.seqlen_k - n0, a.head_dim,
+                                           tid);
 }
 
 }  // namespace fa::sm80

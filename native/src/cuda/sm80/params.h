@@ -27,7 +27,10 @@ struct BwdArgs {
     const int32_t* cu_seqlens_k;
     // Workspace, in the padded layout [batch][heads_q][rows_padded](x dim_padded): the same for varlen
     // and fixed-length calls, so the kernels index it without predicates.
-    float* dq_accum;   // [..][rows_padded][dim_padded], NULL in deterministic mode
+    // dq_accum (NULL in deterministic mode) is [..][rows_padded / 16][dim_padded / 8][128]: bands of 16
+    // rows, each a run of 16x8 mma C fragments in lane order (lane 4g+t holds rows g, g+8 and columns
+    // 2t, 2t+1 as 4 consecutive floats), so the atomics of a warp cover contiguous 512-byte spans.
+    float* dq_accum;
     float* dsum;       // rowsum(dO * O)
     float* lse_log2;   // lse * log2(e); +inf where a row has no key (so P = 0 there) and on padding rows
     int rows_padded;

@@ -74,6 +74,30 @@ template <int D>
 struct BwdTraits : BwdDefault<D> {};
 #endif
 
+// Passes of the dK/dV kernel over the columns of product A (query columns of S^T and dP^T) and of
+// product C (head-dim columns of dQ): with P passes only 1/P of those accumulators is live at once,
+// which is what keeps the kernel under 255 registers, at the price of reading the other operand P
+// times from smem. Tuning builds can set every head dim's passes with -DFA_SM80_TUNE_BWD_APASSES=P
+// or -DFA_SM80_TUNE_BWD_CPASSES=P (applied where the columns split into even fragment counts).
+template <int D>
+struct BwdPassesDefault {
+    static constexpr int kA = 1, kC = 1;
+};
+#if defined(FA_SM80_TUNE_BWD_APASSES)
+constexpr int kTuneBwdAPasses = FA_SM80_TUNE_BWD_APASSES;
+#else
+constexpr int kTuneBwdAPasses = 0;
+#endif
+#if defined(FA_SM80_TUNE_BWD_CPASSES)
+constexpr int kTuneBwdCPasses = FA_SM80_TUNE_BWD_CPASSES;
+#else
+constexpr int kTuneBwdCPasses = 0;
+#endif
+// P passes over NF fragments when the override allows it, else the head dim's default.
+__host__ __device__ constexpr int bwd_passes(int tuned, int fallback, int nf) {
+    return tuned > 0 && nf % (2 * tuned) == 0 ? tuned : fallback;
+}
+
 // Deterministic dQ kernel: forward-shaped (warps own query rows), one 16-row fragment per warp.
 template <int D>
 struct BwdDqTraits {
