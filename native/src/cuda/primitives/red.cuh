@@ -3,19 +3,8 @@
 
 namespace fa::cuda {
 
-// Adds (a, b) to the two consecutive floats at p (8-byte aligned). Hopper has a vector RED that
-// moves both in one L2 operation; older GPUs (and toolkits before PTX ISA 8.1) issue two scalar ones.
-__device__ __forceinline__ void red_add_f32x2(float* p, float a, float b) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900 && \
-    (__CUDACC_VER_MAJOR__ > 12 || (__CUDACC_VER_MAJOR__ == 12 && __CUDACC_VER_MINOR__ >= 1))
-    asm volatile("red.global.add.v2.f32 [%0], {%1, %2};\n" ::"l"(p), "f"(a), "f"(b) : "memory");
-#else
-    atomicAdd(p, a);
-    atomicAdd(p + 1, b);
-#endif
-}
-
-// Adds (a, b, c, d) to the four consecutive floats at p (16-byte aligned), one L2 operation on Hopper.
+// Adds (a, b, c, d) to the four consecutive floats at p (16-byte aligned): one L2 operation on Hopper
+// (with CUDA 12.1+), four scalar REDs elsewhere.
 // With 32 lanes on consecutive 16-byte slots a warp instruction then covers four whole 128-byte lines.
 __device__ __forceinline__ void red_add_f32x4(float* p, float a, float b, float c, float d) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900 && \

@@ -50,30 +50,6 @@ __global__ void __launch_bounds__(kPreRowsPerBlock * 32) bwd_preprocess_kernel(c
     }
 }
 
-#if defined(FA_SM80_DQ_ROWMAJOR)
-// Comparison build: dq = scale * dq_accum from a row-major accumulator, one 16-byte chunk per thread.
-template <typename T>
-__global__ void __launch_bounds__(256) bwd_convert_dq_kernel(const BwdArgs a) {
-    const int h = blockIdx.y, b = blockIdx.z;
-    const int chunks_per_row = a.dim_padded / 8;
-    const int idx = blockIdx.x * 256 + threadIdx.x;
-    const int row = idx / chunks_per_row, c = idx % chunks_per_row;
-    const SeqSpan seq = seq_span(a.cu_seqlens_q, a.cu_seqlens_k, b, a.seqlen_q, a.seqlen_k);
-    if (row >= seq.seqlen_q || c * 8 >= a.head_dim) return;
-    const float* src = a.dq_accum + ((int64_t(b) * a.heads_q + h) * a.rows_padded + row) * a.dim_padded + c * 8;
-    const float4 x = *reinterpret_cast<const float4*>(src);
-    const float4 y = *reinterpret_cast<const float4*>(src + 4);
-    uint4 out;
-    out.x = cuda::pack2<T>(x.x * a.scale, x.y * a.scale);
-    out.y = cuda::pack2<T>(x.z * a.scale, x.w * a.scale);
-    out.z = cuda::pack2<T>(y.x * a.scale, y.y * a.scale);
-    out.w = cuda::pack2<T>(y.z * a.scale, y.w * a.scale);
-    uint16_t* dst = static_cast<uint16_t*>(const_cast<void*>(a.dq.ptr)) + seq.q_offset(b, a.dq) + h * a.dq.head_stride +
-                    int64_t(row) * a.dq.row_stride + c * 8;
-    *reinterpret_cast<uint4*>(dst) = out;
-}
-constexpr int kConvertRowsPerThread = 1;
-#else
 // dq = scale * dq_accum. The accumulator is in fragment order (params.h): the 64 contiguous bytes at
 // 16 * g floats into a fragment hold rows g and g + 8 of its 8 columns, so each thread reads those
 // and writes a 16-byte chunk to both rows. Fragments of one band are the fastest index, so a warp
@@ -102,8 +78,6 @@ __global__ void __launch_bounds__(256) bwd_convert_dq_kernel(const BwdArgs a) {
     *reinterpret_cast<uint4*>(dst) = upper;
     if (row + 8 < seq.seqlen_q) *reinterpret_cast<uint4*>(dst + 8 * a.dq.row_stride) = lower;
 }
-constexpr int kConvertRowsPerThread = 2;
-#endif
 
 }  // namespace
 
@@ -116,9 +90,8 @@ fa_status launch_bwd_preprocess(const BwdArgs& args, const LaunchContext& ctx) {
 
 template <typename T>
 fa_status launch_bwd_convert_dq(const BwdArgs& args, const LaunchContext& ctx) {
-    // Threads of the fragment-order conversion each cover two rows of a 16-row band.
-    const int rows = kConvertRowsPerThread == 1 ? args.seqlen_q : ceil_div(args.seqlen_q, 16) * 8;
-    const int chunks = rows * (args.dim_padded / 8);
+    // A thread covers two rows of a 16-row band.
+    const int chunks = ceil_div(args.seqlen_q, 16) * 8 * (args.dim_padded / 8);
     const dim3 grid(ceil_div(chunks, 256), args.heads_q, args.batch);
     bwd_convert_dq_kernel<T><<<grid, 256, 0, ctx.stream>>>(args);
     return check_launch("sm80 backward dQ conversion");

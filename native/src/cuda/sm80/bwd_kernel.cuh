@@ -56,7 +56,7 @@ struct BwdShape {
     static_assert(kBMF * 16 * Tr::kBRows == kBlockN && kBNF * 8 * Tr::kBCols == D, "warp grid B");
     static_assert(kCMF * 16 * Tr::kCRows == kBlockM && kCNF * 8 * Tr::kCCols == D, "warp grid C");
     static_assert(kANF % (2 * kAPasses) == 0, "P^T stores pair 8-column fragments in every pass");
-    static_assert(kCNF % kCPasses == 0, "dQ passes split the warp's columns evenly");
+    static_assert(kCNF % (2 * kCPasses) == 0 || kCPasses == 1, "dQ passes split the warp's columns evenly");
 };
 
 // One step of the walk: which query head and which query tile.
@@ -163,19 +163,6 @@ __device__ __forceinline__ void bwd_accumulate_dkdv(float (&acc)[BwdShape<T, D>:
 template <int D, int MF, int NF>
 __device__ __forceinline__ void bwd_red_dq(const BwdArgs& a, const float (&dq)[MF][NF][4], int b, int head, int row0,
                                            int col0, int lane) {
-#if defined(FA_SM80_DQ_ROWMAJOR)
-    // Comparison build: row-major workspace, each RED instruction touches 8 rows x 32 bytes.
-    float* acc = a.dq_accum + ((int64_t(b) * a.heads_q + head) * a.rows_padded + row0) * a.dim_padded;
-    const int g = lane >> 2, t = lane & 3;
-#pragma unroll
-    for (int mf = 0; mf < MF; ++mf)
-#pragma unroll
-        for (int h = 0; h < 2; ++h) {
-            float* r = acc + int64_t(mf * 16 + g + 8 * h) * a.dim_padded + col0 + 2 * t;
-#pragma unroll
-            for (int nf = 0; nf < NF; ++nf) cuda::red_add_f32x2(r + nf * 8, dq[mf][nf][2 * h], dq[mf][nf][2 * h + 1]);
-        }
-#else
     // The workspace is in fragment order (params.h): a C fragment is 512 contiguous bytes with lane l's
     // four values at 16 * l, so each warp RED fills four whole L2 lines instead of touching eight rows.
     // Offsets past this lane's base are compile-time (dim_padded == D). Rows past seqlen_q carry dS = 0
@@ -187,7 +174,6 @@ __device__ __forceinline__ void bwd_red_dq(const BwdArgs& a, const float (&dq)[M
         for (int nf = 0; nf < NF; ++nf)
             cuda::red_add_f32x4(frag + mf * 16 * D + nf * 128, dq[mf][nf][0], dq[mf][nf][1], dq[mf][nf][2],
                                 dq[mf][nf][3]);
-#endif
 }
 
 // Product C: dQ(tile) += dS K, added to the fp32 workspace; in kCPasses passes over the warp's

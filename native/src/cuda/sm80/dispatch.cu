@@ -143,8 +143,8 @@ fa_status bwd_dispatch(int dim, const BwdArgs& a, const LaunchContext& ctx) {
 }
 
 // The backward workspace: D and LSE*log2(e) per (batch, head, padded row), then, unless
-// deterministic, the fp32 dQ accumulator per (batch, head, padded row, compiled dim). Each region
-// starts 256-byte aligned.
+// deterministic, the fp32 dQ accumulator per (batch, head, padded row, compiled dim), in the mma
+// fragment order of params.h. Each region starts 256-byte aligned (whole 512-byte fragments).
 struct WorkspaceLayout {
     uint64_t dsum, lse_log2, dq_accum, total;
     int rows_padded;

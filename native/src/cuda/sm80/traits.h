@@ -83,6 +83,11 @@ template <int D>
 struct BwdPassesDefault {
     static constexpr int kA = 1, kC = 1;
 };
+// Two dQ passes: dQ is the largest live array at hdim 256 (64 floats) and the spill point at hdim 128;
+// H200, seqlen 8192: bwd 294 -> 300 TFLOP/s at hdim 128, 229 -> 242 at 256 (hdim 64 unchanged, and
+// two passes of product A cost 4-5 % at hdim 64 and 128).
+template <> struct BwdPassesDefault<128> { static constexpr int kA = 1, kC = 2; };
+template <> struct BwdPassesDefault<256> { static constexpr int kA = 1, kC = 2; };
 #if defined(FA_SM80_TUNE_BWD_APASSES)
 constexpr int kTuneBwdAPasses = FA_SM80_TUNE_BWD_APASSES;
 #else
@@ -93,9 +98,10 @@ constexpr int kTuneBwdCPasses = FA_SM80_TUNE_BWD_CPASSES;
 #else
 constexpr int kTuneBwdCPasses = 0;
 #endif
-// P passes over NF fragments when the override allows it, else the head dim's default.
+// Passes leave every pass an even number of 8-column fragments (the B operands load in pairs): the
+// override where it does, else the head dim's default where it does, else one pass.
 __host__ __device__ constexpr int bwd_passes(int tuned, int fallback, int nf) {
-    return tuned > 0 && nf % (2 * tuned) == 0 ? tuned : fallback;
+    return tuned > 0 && nf % (2 * tuned) == 0 ? tuned : fallback > 0 && nf % (2 * fallback) == 0 ? fallback : 1;
 }
 
 // Deterministic dQ kernel: forward-shaped (warps own query rows), one 16-row fragment per warp.
