@@ -60,8 +60,9 @@ public static class Tour
                     task.Value = task.MaxValue;
                 }
             });
-        Report.Print(rows, withReference);
-        if (settings.Markdown) Report.PrintMarkdown(rows, withReference, title);
+        var style = new ReportStyle(withReference, Tera: settings.Device.IsCuda);
+        Report.Print(rows, style);
+        if (settings.Markdown) Report.PrintMarkdown(rows, style, title);
         return 0;
     }
 
