@@ -23,11 +23,7 @@ public static unsafe partial class FlashAttention
         ScalarType dtype = ManagedDtype<T>();
         CheckShape(shape);
         RejectVarlen(options);
-        RequireLength(q.Length, shape.QElements, nameof(q), "batch*seqlen_q*num_heads_q*head_dim");
-        RequireLength(k.Length, shape.KElements, nameof(k), "batch*seqlen_k*num_heads_kv*head_dim");
-        RequireLength(v.Length, shape.KElements, nameof(v), "batch*seqlen_k*num_heads_kv*head_dim");
-        RequireLength(output.Length, shape.QElements, nameof(output), "batch*seqlen_q*num_heads_q*head_dim");
-        RequireLength(softmaxLse.Length, shape.LseElements, nameof(softmaxLse), "batch*num_heads_q*seqlen_q");
+        Extents.Of(shape).RequireInputs(q, k, v).RequireForwardOutputs(output, softmaxLse);
         fixed (T* pq = q, pk = k, pv = v, po = output)
         fixed (float* pl = softmaxLse)
         {
@@ -62,15 +58,7 @@ public static unsafe partial class FlashAttention
         ScalarType dtype = ManagedDtype<T>();
         CheckShape(shape);
         RejectVarlen(options);
-        RequireLength(q.Length, shape.QElements, nameof(q), "batch*seqlen_q*num_heads_q*head_dim");
-        RequireLength(k.Length, shape.KElements, nameof(k), "batch*seqlen_k*num_heads_kv*head_dim");
-        RequireLength(v.Length, shape.KElements, nameof(v), "batch*seqlen_k*num_heads_kv*head_dim");
-        RequireLength(output.Length, shape.QElements, nameof(output), "batch*seqlen_q*num_heads_q*head_dim");
-        RequireLength(softmaxLse.Length, shape.LseElements, nameof(softmaxLse), "batch*num_heads_q*seqlen_q");
-        RequireLength(dOutput.Length, shape.QElements, nameof(dOutput), "batch*seqlen_q*num_heads_q*head_dim");
-        RequireLength(dq.Length, shape.QElements, nameof(dq), "batch*seqlen_q*num_heads_q*head_dim");
-        RequireLength(dk.Length, shape.KElements, nameof(dk), "batch*seqlen_k*num_heads_kv*head_dim");
-        RequireLength(dv.Length, shape.KElements, nameof(dv), "batch*seqlen_k*num_heads_kv*head_dim");
+        Extents.Of(shape).RequireInputs(q, k, v).RequireForwardOutputs(output, softmaxLse).RequireGradients(dOutput, dq, dk, dv);
         fixed (T* pq = q, pk = k, pv = v, po = output, pdo = dOutput, pdq = dq, pdk = dk, pdv = dv)
         fixed (float* pl = softmaxLse)
         {
@@ -95,9 +83,7 @@ public static unsafe partial class FlashAttention
         ScalarType dtype = ManagedDtype<T>();
         CheckShape(shape);
         RejectVarlen(options);
-        RequireLength(q.Length, shape.QElements, nameof(q), "total_q*num_heads_q*head_dim");
-        RequireLength(k.Length, shape.KElements, nameof(k), "total_k*num_heads_kv*head_dim");
-        RequireLength(v.Length, shape.KElements, nameof(v), "total_k*num_heads_kv*head_dim");
+        Extents.Of(shape).RequireInputs(q, k, v);
         var output = new T[shape.QElements];
         var lse = new float[shape.LseElements];
         long[] qShape = [shape.TotalQ, shape.NumHeadsQ, shape.HeadDim];
@@ -125,12 +111,7 @@ public static unsafe partial class FlashAttention
         ScalarType dtype = ManagedDtype<T>();
         CheckShape(shape);
         RejectVarlen(options);
-        RequireLength(q.Length, shape.QElements, nameof(q), "total_q*num_heads_q*head_dim");
-        RequireLength(k.Length, shape.KElements, nameof(k), "total_k*num_heads_kv*head_dim");
-        RequireLength(v.Length, shape.KElements, nameof(v), "total_k*num_heads_kv*head_dim");
-        RequireLength(output.Length, shape.QElements, nameof(output), "total_q*num_heads_q*head_dim");
-        RequireLength(softmaxLse.Length, shape.LseElements, nameof(softmaxLse), "num_heads_q*total_q");
-        RequireLength(dOutput.Length, shape.QElements, nameof(dOutput), "total_q*num_heads_q*head_dim");
+        Extents.Of(shape).RequireInputs(q, k, v).RequireForwardOutputs(output, softmaxLse).RequireQ(dOutput.Length, nameof(dOutput));
         var dq = new T[shape.QElements];
         var dk = new T[shape.KElements];
         var dv = new T[shape.KElements];
@@ -178,6 +159,42 @@ public static unsafe partial class FlashAttention
             throw new ArgumentException(
                 "options.Varlen must be null for managed buffers: pass a VarlenShape instead, which carries the prefix sums.",
                 nameof(options));
+    }
+
+    /// <summary>Element counts a call's buffers must have, with the formulas the messages quote.</summary>
+    private readonly record struct Extents(long Q, long K, long Lse, string QFormula, string KFormula, string LseFormula)
+    {
+        public static Extents Of(AttentionShape s) => new(s.QElements, s.KElements, s.LseElements,
+            "batch*seqlen_q*num_heads_q*head_dim", "batch*seqlen_k*num_heads_kv*head_dim", "batch*num_heads_q*seqlen_q");
+
+        public static Extents Of(VarlenShape s) => new(s.QElements, s.KElements, s.LseElements,
+            "total_q*num_heads_q*head_dim", "total_k*num_heads_kv*head_dim", "num_heads_q*total_q");
+
+        public Extents RequireQ(int actual, string name) { RequireLength(actual, Q, name, QFormula); return this; }
+
+        public Extents RequireInputs<T>(ReadOnlySpan<T> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v)
+        {
+            RequireLength(q.Length, Q, nameof(q), QFormula);
+            RequireLength(k.Length, K, nameof(k), KFormula);
+            RequireLength(v.Length, K, nameof(v), KFormula);
+            return this;
+        }
+
+        public Extents RequireForwardOutputs<T>(ReadOnlySpan<T> output, ReadOnlySpan<float> softmaxLse)
+        {
+            RequireLength(output.Length, Q, nameof(output), QFormula);
+            RequireLength(softmaxLse.Length, Lse, nameof(softmaxLse), LseFormula);
+            return this;
+        }
+
+        public Extents RequireGradients<T>(ReadOnlySpan<T> dOutput, ReadOnlySpan<T> dq, ReadOnlySpan<T> dk, ReadOnlySpan<T> dv)
+        {
+            RequireLength(dOutput.Length, Q, nameof(dOutput), QFormula);
+            RequireLength(dq.Length, Q, nameof(dq), QFormula);
+            RequireLength(dk.Length, K, nameof(dk), KFormula);
+            RequireLength(dv.Length, K, nameof(dv), KFormula);
+            return this;
+        }
     }
 
     private static void RequireLength(int actual, long expected, string name, string formula)
