@@ -12,14 +12,7 @@ using ScalarType = global::TorchSharp.torch.ScalarType;
 [TestFixture]
 public class PackedTests
 {
-    private static IEnumerable<TestCaseData> Cases()
-    {
-        foreach (string device in Devices.All)
-            foreach (bool causal in new[] { false, true })
-                yield return new TestCaseData(device, causal).SetName($"{{m}}({device}{(causal ? ", causal" : "")})");
-    }
-
-    [TestCaseSource(nameof(Cases))]
+    [TestCaseSource(typeof(Devices), nameof(Devices.WithCausal))]
     public void QkvPackedGradientIsThatOfThePackedTensor(string deviceName, bool causal)
     {
         Device device = Devices.Get(deviceName);
@@ -38,7 +31,7 @@ public class PackedTests
         AttentionCheck.Gradients(q, k, v, dout, causal, null, output, g.select(2, 0), g.select(2, 1), g.select(2, 2));
     }
 
-    [TestCaseSource(nameof(Cases))]
+    [TestCaseSource(typeof(Devices), nameof(Devices.WithCausal))]
     public void KvPackedWithGqaMatchesReference(string deviceName, bool causal)
     {
         Device device = Devices.Get(deviceName);

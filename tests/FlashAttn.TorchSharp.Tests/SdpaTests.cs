@@ -12,14 +12,7 @@ using ScalarType = global::TorchSharp.torch.ScalarType;
 [TestFixture]
 public class SdpaTests
 {
-    private static IEnumerable<TestCaseData> Cases()
-    {
-        foreach (string device in Devices.All)
-            foreach (bool causal in new[] { false, true })
-                yield return new TestCaseData(device, causal).SetName($"{{m}}({device}{(causal ? ", causal" : "")})");
-    }
-
-    [TestCaseSource(nameof(Cases))]
+    [TestCaseSource(typeof(Devices), nameof(Devices.WithCausal))]
     public void DropInMatchesTorchSharpAndTakesTheKernelPath(string deviceName, bool causal)
     {
         Device device = Devices.Get(deviceName);

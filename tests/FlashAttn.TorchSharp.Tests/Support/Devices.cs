@@ -13,6 +13,14 @@ public static class Devices
     /// <summary>Names for [TestCaseSource]: every test runs on both, and CUDA ignores itself with a reason when absent.</summary>
     public static readonly string[] All = ["cpu", "cuda"];
 
+    /// <summary>Test cases (device name, causal) for every device, each with and without the causal mask.</summary>
+    public static IEnumerable<TestCaseData> WithCausal()
+    {
+        foreach (string device in All)
+            foreach (bool causal in new[] { false, true })
+                yield return new TestCaseData(device, causal).SetName($"{{m}}({device}{(causal ? ", causal" : "")})");
+    }
+
     private static readonly Lazy<string?> s_cudaUnavailable = new(() =>
     {
         try
