@@ -68,6 +68,9 @@ def main():
     ap.add_argument("--seqlens", default="512,1024,2048,4096,8192,16384")
     ap.add_argument("--iters", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--impls", default=None,
+                    help="comma-separated row names to run (e.g. 'fa3 bf16,fa3 e4m3' when timing a variant build)")
+    ap.add_argument("--tag", default="", help="prefix for the row names (the variant being timed)")
     args = ap.parse_args()
 
     lib = fa.Library(args.lib)
@@ -95,6 +98,9 @@ def main():
                     ("sdpa flash", lambda: sdpa(q, k, v, causal, "flash"), {}),
                     ("sdpa cudnn", lambda: sdpa(q, k, v, causal, "cudnn"), {}),
                 ]
+                if args.impls:
+                    wanted = set(args.impls.split(","))
+                    impls = [i for i in impls if i[0] in wanted]
                 row = {}
                 ref = None
                 for name, make, env in impls:
@@ -104,13 +110,13 @@ def main():
                         fn = make()
                         ms = time_ms(fn, args.warmup, args.iters)
                         tf = flops / ms / 1e9
-                        row[name] = tf
+                        row[args.tag + name] = tf
                         note = ""
                         if name == "fa3 bf16":
                             ref = out.clone()
                         elif env and ref is not None:
                             note = f"  max|diff| vs fa3 bf16 {(out.float() - ref.float()).abs().max().item():.3g}"
-                        print(f"{d:>4} {s:>6} {b:>5} {h:>5} {str(causal):>6} | {name:<14} {ms:>8.3f} {tf:>8.1f}{note}",
+                        print(f"{d:>4} {s:>6} {b:>5} {h:>5} {str(causal):>6} | {args.tag + name:<14} {ms:>8.3f} {tf:>8.1f}{note}",
                               flush=True)
                     except Exception as e:  # an unsupported combination must not stop the sweep
                         print(f"{d:>4} {s:>6} {b:>5} {h:>5} {str(causal):>6} | {name:<14} {'n/a':>8} "

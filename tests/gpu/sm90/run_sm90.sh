@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One device call for the Hopper (FA3) forward: build, inspect the sm_90a code, check, sanitize, bench.
 #
-#   tests/gpu/sm90/run_sm90.sh [all | build | inspect | check | quick | sanitize | bench] ...
+#   tests/gpu/sm90/run_sm90.sh [all | build | inspect | check | quick | sanitize | bench | profile | variants | ab] ...
 #
 # Phases run in the order given ("all" = build inspect check sanitize bench). Every phase has a time
 # limit and "all" skips what no longer fits in BUDGET_S seconds (default 570, under the 600 s a device
@@ -28,6 +28,7 @@ find_tool() {
 NVCC=$(find_tool nvcc)
 CUOBJDUMP=$(find_tool cuobjdump)
 SANITIZER=$(find_tool compute-sanitizer)
+NCU=$(find_tool ncu)
 
 left() { echo $((BUDGET_S - ($(date +%s) - START))); }
 note() { SUMMARY+=("$*"); echo "== $*"; }
@@ -87,8 +88,8 @@ phase_inspect() {
         for o in $(find "$BUILD" -path '*flashattn_sm90.dir*' -name 'fwd_*hdim*.cu.o' 2>/dev/null | sort); do
             sass=$sass_dir/$(basename "$o" .cu.o).sass
             "$CUOBJDUMP" -sass "$o" > "$sass" 2>&1
-            printf '%-28s HGMMA %5s  UTMALDG %3s  local(STL/LDL) %3s  SYNCS %4s  USETMAXREG %2s\n' "$(basename "$o")" \
-                "$(grep -c HGMMA "$sass")" "$(grep -c UTMALDG "$sass")" "$(grep -cE '\b(STL|LDL)\b' "$sass")" \
+            printf '%-28s HGMMA %5s  QGMMA %5s  UTMALDG %3s  local(STL/LDL) %3s  SYNCS %4s  USETMAXREG %2s\n' "$(basename "$o")" \
+                "$(grep -c HGMMA "$sass")" "$(grep -c QGMMA "$sass")" "$(grep -c UTMALDG "$sass")" "$(grep -cE '\b(STL|LDL)\b' "$sass")" \
                 "$(grep -c SYNCS "$sass")" "$(grep -c USETMAXREG "$sass")"
         done
     } 2>&1 | tee "$log"
@@ -97,7 +98,7 @@ phase_inspect() {
     regs=$(grep -c "Used 168 registers" "$ptx")
     spills=$(grep -cE "[1-9][0-9]* bytes spill" "$ptx")
     perf=$(grep -c "Potential Performance Loss" "$OUT/build.log")
-    local_mem=$(awk '/HGMMA/ && $7 > 0 {n++} END {print n+0}' "$log")
+    local_mem=$(awk '/HGMMA/ && $9 > 0 {n++} END {print n+0}' "$log")
     note "inspect: $kernels FA3 kernels; $regs use 168 registers (setmaxnreg needs the full 384x168 pool); $spills spill; $perf ptxas 'Potential Performance Loss' notes; $local_mem objects with local memory (see $log)"
 }
 
@@ -126,6 +127,55 @@ phase_bench() {
     run_limited "bench" 300 "$OUT/bench.log" python3 tests/gpu/sm90/bench_sm90.py
 }
 
+# Nsight Compute, one launch per case of prof_sm90.py (PROF_CASES, space-separated): the details page of
+# every case, and the per-instruction SASS page (stall samples) of our own kernels, packed into one file.
+phase_profile() {
+    if [ -z "$NCU" ]; then note "profile: SKIPPED (no ncu found)"; return; fi
+    local dir=$BUILD/prof
+    rm -rf "$dir"; mkdir -p "$dir"
+    for c in ${PROF_CASES:-fa3_d128_s8k cudnn_d128_s8k fa3e4m3_d256_s4k}; do
+        run_limited "profile $c" 150 "$dir/$c.log" "$NCU" --profile-from-start off --clock-control none \
+            --set full --import-source yes -f -o "$dir/$c" python3 tests/gpu/sm90/prof_sm90.py "$c" || continue
+        "$NCU" -i "$dir/$c.ncu-rep" --page details > "$dir/$c.details.txt" 2>&1
+        case $c in fa*) "$NCU" -i "$dir/$c.ncu-rep" --page source --csv --print-source sass > "$dir/$c.sass.csv" 2>&1 ;; esac
+    done
+    tar czf "$OUT/prof.tar.gz" -C "$dir" --exclude='*.ncu-rep' . && note "profile: $(ls "$dir" | wc -l) files in prof.tar.gz"
+}
+
+# Variant builds timed against the default build in the same call. VARIANTS holds space-separated
+# "name|cmake-cuda-flags;...|source-dir" specs (flags separated by ';'; source-dir defaults to native/,
+# e.g. an export of an older commit's native/ for a baseline); BENCH_ARGS picks the shapes. Each
+# variant's fa3 rows are printed with its name as prefix, after the default build's full rows.
+phase_variants() {
+    local args=${BENCH_ARGS:---hdims 128,256 --seqlens 2048,8192}
+    run_limited "bench default" 200 "$OUT/variants.log" python3 tests/gpu/sm90/bench_sm90.py $args
+    for spec in ${VARIANTS:-}; do
+        IFS='|' read -r name flags src <<< "$spec"
+        local dir=$BUILD-$name
+        run_limited "build $name" 200 "$OUT/build_$name.log" bash -c "
+            cmake -S '${src:-native}' -B '$dir' -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLASHATTN_CUDA=ON \
+                  -DFLASHATTN_CUDA_ARCHS=90 -DCMAKE_CUDA_FLAGS='${flags//;/ }' > /dev/null && cmake --build '$dir' -j16 > /dev/null" || continue
+        run_limited "bench $name" 150 "$OUT/variant_$name.log" python3 tests/gpu/sm90/bench_sm90.py $args \
+            --lib "$dir/lib/libflashattn.so" --impls "fa3 bf16,fa3 e4m3" --tag "$name "
+        grep -h "^SUMMARY" -A100 "$OUT/variant_$name.log" >> "$OUT/variants.log"
+    done
+}
+
+# Interleaved A/B of the default build against variant builds (VARIANTS as above) with ab_sm90.py;
+# AB_ARGS picks the shapes and dtypes.
+phase_ab() {
+    local libs="default=$FLASHATTN_LIB"
+    for spec in ${VARIANTS:-}; do
+        IFS='|' read -r name flags src <<< "$spec"
+        local dir=$BUILD-$name
+        run_limited "build $name" 200 "$OUT/build_$name.log" bash -c "
+            cmake -S '${src:-native}' -B '$dir' -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLASHATTN_CUDA=ON \
+                  -DFLASHATTN_CUDA_ARCHS=90 -DCMAKE_CUDA_FLAGS='${flags//;/ }' > /dev/null && cmake --build '$dir' -j16 > /dev/null" \
+            && libs+=",$name=$dir/lib/libflashattn.so"
+    done
+    run_limited "ab" 400 "$OUT/ab.log" python3 tests/gpu/sm90/ab_sm90.py --libs "$libs" ${AB_ARGS:-}
+}
+
 phases=("$@")
 [ ${#phases[@]} -eq 0 ] && phases=(all)
 phase_env
@@ -138,6 +188,9 @@ for ph in "${phases[@]}"; do
         quick) phase_quick ;;
         sanitize) phase_sanitize ;;
         bench) phase_bench ;;
+        profile) phase_profile ;;
+        variants) phase_variants ;;
+        ab) phase_ab ;;
         *) echo "unknown phase $ph"; exit 2 ;;
     esac
 done
@@ -146,3 +199,4 @@ echo
 echo "================ SUMMARY (run_sm90.sh, $(( $(date +%s) - START ))s) ================"
 for l in "${SUMMARY[@]}"; do echo "$l"; done
 [ -f "$OUT/bench.log" ] && sed -n '/^SUMMARY bench_sm90/,$p' "$OUT/bench.log"
+[ -f "$OUT/ab.log" ] && sed -n '/^SUMMARY ab_sm90/,$p' "$OUT/ab.log"

@@ -65,6 +65,9 @@ struct Consumer {
     __device__ __forceinline__ uint32_t v_ready(int stage) const {
         return Cfg::kTransposeV ? smem.vt_full(stage) : smem.v_full(stage);
     }
+    __device__ __forceinline__ uint32_t v_done(int stage) const {
+        return Cfg::kTransposeV ? smem.vt_empty(stage) : smem.v_empty(stage);
+    }
 
     __device__ void run() {
         // Warpgroup 0 takes the first turn.
@@ -139,7 +142,7 @@ struct Consumer {
                 wgmma::wait_group<0>();
                 wgmma::fence_operands(o);
                 wgmma::fence_operands(p);
-                release(smem.v_empty(v_pipe.stage));
+                release(v_done(v_pipe.stage));
                 v_pipe.advance();
                 Softmax::rescale(o, o_scale);
                 P::pack(s, p);
@@ -154,7 +157,7 @@ struct Consumer {
             wgmma::commit_group();
             wgmma::wait_group<0>();
             wgmma::fence_operands(o);
-            release(smem.v_empty(v_pipe.stage));
+            release(v_done(v_pipe.stage));
             v_pipe.advance();
         }
 

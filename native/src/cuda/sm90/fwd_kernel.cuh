@@ -26,8 +26,13 @@ __device__ __forceinline__ void init_barriers(const SmemLayout<Cfg>& smem) {
         mbarrier::init(smem.k_full(s), 1);
         mbarrier::init(smem.k_empty(s), 8);
         mbarrier::init(smem.v_full(s), 1);
-        mbarrier::init(smem.v_empty(s), 8);
-        if constexpr (Cfg::kTransposeV) mbarrier::init(smem.vt_full(s), 3);  // one per transposer warp
+        // FP8: V is read by the 3 transposer warps, Vt by the consumers, and each buffer has its own
+        // "empty" barrier, so TMA refills V as soon as it is transposed, not after the P·V that reads Vt.
+        mbarrier::init(smem.v_empty(s), Cfg::kTransposeV ? 3 : 8);
+        if constexpr (Cfg::kTransposeV) {
+            mbarrier::init(smem.vt_full(s), 3);  // one per transposer warp
+            mbarrier::init(smem.vt_empty(s), 8);
+        }
     }
     mbarrier::fence_init();
 }

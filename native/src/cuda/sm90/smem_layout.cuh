@@ -29,7 +29,8 @@ struct SmemLayout {
     static constexpr uint32_t kBarVFull = kBarKEmpty + Cfg::kStages;
     static constexpr uint32_t kBarVEmpty = kBarVFull + Cfg::kStages;
     static constexpr uint32_t kBarVtFull = kBarVEmpty + Cfg::kStages;
-    static constexpr uint32_t kNumBarriers = kBarVtFull + Cfg::kStages;
+    static constexpr uint32_t kBarVtEmpty = kBarVtFull + Cfg::kStages;
+    static constexpr uint32_t kNumBarriers = kBarVtEmpty + Cfg::kStages;
 
     static constexpr uint32_t kBytes = kBarriers + 8 * kNumBarriers;
     // The dynamic-smem base is only guaranteed 16-byte aligned: room to round it up to 1024.
@@ -51,6 +52,7 @@ struct SmemLayout {
     __device__ __forceinline__ uint32_t v_full(int s) const { return bar(kBarVFull + s); }
     __device__ __forceinline__ uint32_t v_empty(int s) const { return bar(kBarVEmpty + s); }
     __device__ __forceinline__ uint32_t vt_full(int s) const { return bar(kBarVtFull + s); }
+    __device__ __forceinline__ uint32_t vt_empty(int s) const { return bar(kBarVtEmpty + s); }
 };
 
 // Position in a ring of kStages slots; the phase bit flips on every wrap. Consumers wait on "full"
