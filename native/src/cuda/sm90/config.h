@@ -3,6 +3,10 @@
 #pragma once
 #include "cuda/primitives/sm90/wgmma.cuh"
 
+#ifndef FA_SM90_TUNE_EXP_POLY
+#define FA_SM90_TUNE_EXP_POLY -1
+#endif
+
 namespace fa::sm90 {
 
 // kBlockN_ = 0 takes the default key-block width below; the wide-key variants (fwd_launch.h) set it.
@@ -48,6 +52,20 @@ struct FwdConfig {
     // softmax: P is computed as exp2(x - max + offset) so that fp8 P uses the top of e4m3's range
     // (values up to 2^8 instead of 1, fewer flushed to zero); the offset cancels in O / rowsum.
     static constexpr float kPOffsetLog2 = kFp8 ? 8.0f : 0.0f;
+
+    // Lazy O rescaling (softmax.cuh): P may reach 2^(kPOffsetLog2 + kRescaleLog2) before the reference
+    // max moves. 16-bit P takes 2^8 with no loss of precision; e4m3 P must stay under its 448 maximum,
+    // so fp8 only lets the max grow by 2^0.5 (P <= 362). It pays where O is wide (D/2 multiplies per
+    // rescale): +4-9% at head_dim 256 (H100); at head_dim 64 the vote and branch cost more (-7%).
+    static constexpr bool kLazyRescale = kHeadDim >= 128;
+    static constexpr float kRescaleLog2 = kFp8 ? 0.5f : 8.0f;
+
+    // Where the GEMMs are short (head_dim 64) the softmax's latency decides: one exponential in 8 on
+    // the FMA pipe instead of the MUFU unit, and the row max over 4 interleaved partial maxima, measured
+    // +0-8% there (mean +3%, H100). At head_dim 128 and 256 both cost (polynomials -2 to -6%, partial
+    // maxima -1 to -5% at 256). FA_SM90_TUNE_EXP_POLY overrides the share for tuning builds.
+    static constexpr int kExpPolyEvery = FA_SM90_TUNE_EXP_POLY >= 0 ? FA_SM90_TUNE_EXP_POLY : kHeadDim <= 64 ? 8 : 0;
+    static constexpr int kMaxChains = kHeadDim <= 64 ? 4 : 1;
 
     static_assert(kHeadDim % kMmaK == 0, "head_dim must be a multiple of the wgmma K");
     // 16-bit V is read MN-major straight from the TMA tile, whose 128-byte swizzle atom is 64 columns

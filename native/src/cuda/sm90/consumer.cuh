@@ -37,7 +37,8 @@ struct Consumer {
     using Smem = SmemLayout<Cfg>;
     using Gemms = TileGemms<Cfg>;
     using P = PFragment<Cfg::kKind, Gemms::kNumS>;
-    using Softmax = OnlineSoftmax<Gemms::kNumS, Gemms::kNumO>;
+    using Softmax = OnlineSoftmax<Gemms::kNumS, Gemms::kNumO, Cfg::kLazyRescale, Cfg::kExpPolyEvery,
+                                  Cfg::kMaxChains>;
     static_assert(P::kRegs == Gemms::kNumP, "P fragment size");
 
     const FwdArgs& args;
@@ -89,7 +90,7 @@ struct Consumer {
         float o[Gemms::kNumO];
 #pragma unroll
         for (int e = 0; e < Gemms::kNumO; ++e) o[e] = 0.f;
-        Softmax softmax(args.scale_log2, Cfg::kPOffsetLog2);
+        Softmax softmax(args.scale_log2, Cfg::kPOffsetLog2, Cfg::kRescaleLog2);
 
         if (range.n_max == 0) {
             release(smem.q_empty());
@@ -137,14 +138,14 @@ struct Consumer {
                 if (n == 0) release(smem.q_empty());
                 if (n >= range.mask_from)
                     apply_mask(s, fc, rows, n * Cfg::kBlockN, args.seqlen_k, args.seqlen_q, args.causal != 0);
-                softmax.template update<false>(s, o_scale);
+                const bool rescale = softmax.template update<false>(s, o_scale);
 
                 wgmma::wait_group<0>();
                 wgmma::fence_operands(o);
                 wgmma::fence_operands(p);
                 release(v_done(v_pipe.stage));
                 v_pipe.advance();
-                Softmax::rescale(o, o_scale);
+                if (rescale) Softmax::rescale(o, o_scale);
                 P::pack(s, p);
             }
 

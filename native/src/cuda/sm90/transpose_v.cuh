@@ -32,8 +32,11 @@ struct VTransposer {
     // position (measured 26 wavefronts per store instruction instead of 4). So each thread rotates its
     // row order by rho = (g / 2) % 4: at step s it stores row 4g + (s + rho) % 4, and the quarter-warp's
     // rows cover all 8 residues mod 8. The rotation is folded into the byte selectors of the
-    // transpose, so it costs no extra permutes.
+    // transpose, so it costs no extra permutes. Only where a warp's 32 threads share one key range
+    // (head_dim >= 128): at head_dim 64 the rotated kernel measured 5-10% slower (cause not
+    // established), so it keeps the plain order there.
     static constexpr int kColGroups = Cfg::kHeadDim / 4;
+    static constexpr bool kRotateStores = kColGroups >= 32;
     static constexpr int kUnits = (Cfg::kBlockN / 16) * kColGroups;
 
     const FwdArgs& args;
@@ -75,7 +78,7 @@ struct VTransposer {
             const int group = u % kColGroups;
             const int col = group * 4;
             const int key0 = (u / kColGroups) * 16;
-            const int rho = (group >> 1) & 3;
+            const int rho = kRotateStores ? (group >> 1) & 3 : 0;
             const uint32_t sel_lo = pair_selector(rho), sel_hi = pair_selector((rho + 2) & 3);
             uint32_t w[16];
 #pragma unroll
