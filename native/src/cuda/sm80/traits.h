@@ -104,6 +104,47 @@ __host__ __device__ constexpr int bwd_passes(int tuned, int fallback, int nf) {
     return tuned > 0 && nf % (2 * tuned) == 0 ? tuned : fallback > 0 && nf % (2 * fallback) == 0 ? fallback : 1;
 }
 
+// Operand-load lookahead of each product, in B-load steps (warp_gemm.cuh: the smem fragments of step
+// s + LA are loaded before the mma of step s). Tuning builds set them with -DFA_SM80_LA_<PRODUCT>=N for
+// every head dim: FWD_QK, FWD_PV (forward), BWD_A (S^T, dP^T), BWD_B (dV, dK), BWD_C (dQ).
+#ifndef FA_SM80_LA_FWD_QK
+#define FA_SM80_LA_FWD_QK 0
+#endif
+#ifndef FA_SM80_LA_FWD_PV
+#define FA_SM80_LA_FWD_PV 0
+#endif
+#ifndef FA_SM80_LA_BWD_A
+#define FA_SM80_LA_BWD_A 0
+#endif
+#ifndef FA_SM80_LA_BWD_B
+#define FA_SM80_LA_BWD_B 0
+#endif
+#ifndef FA_SM80_LA_BWD_C
+#define FA_SM80_LA_BWD_C 0
+#endif
+template <int D>
+struct FwdLookahead {
+    static constexpr int kQK = FA_SM80_LA_FWD_QK, kPV = FA_SM80_LA_FWD_PV;
+};
+template <int D>
+struct BwdLookahead {
+    static constexpr int kA = FA_SM80_LA_BWD_A, kB = FA_SM80_LA_BWD_B, kC = FA_SM80_LA_BWD_C;
+};
+
+// dK/dV kernel scheduling of its global traffic (tuning overrides):
+//   FA_SM80_BWD_RED_SPREAD: 0 = each dQ pass's REDs right after its product; 1 = the last pass's REDs
+//     spread over the steps of the dK product; 2 = also every earlier pass's REDs over the next pass.
+//   FA_SM80_BWD_SPLIT_LOAD: 0 = the next step's Q and dO tiles issued together at the top of a step;
+//     1 = dO once P^T and dS^T are complete (before dV); 2 = dO after the dV product.
+#ifndef FA_SM80_BWD_RED_SPREAD
+#define FA_SM80_BWD_RED_SPREAD 0
+#endif
+#ifndef FA_SM80_BWD_SPLIT_LOAD
+#define FA_SM80_BWD_SPLIT_LOAD 0
+#endif
+constexpr int kBwdRedSpread = FA_SM80_BWD_RED_SPREAD;
+constexpr int kBwdSplitLoad = FA_SM80_BWD_SPLIT_LOAD;
+
 // Deterministic dQ kernel: forward-shaped (warps own query rows), one 16-row fragment per warp.
 template <int D>
 struct BwdDqTraits {
