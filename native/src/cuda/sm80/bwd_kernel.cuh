@@ -66,7 +66,7 @@ struct BwdStep {
 
 // Issues the loads of one step: Q and dO tiles, and the tile's LSE and D from the workspace. The Q half
 // (with LSE and D) and the dO half can be issued at different points of the previous step
-// (kBwdSplitLoad), so that one burst of cp.async does not stall every warp at once.
+// (Schedule<D>::kSplitLoad), so that one burst of cp.async does not stall every warp at once.
 template <typename T, int D, bool kQ, bool kDout>
 __device__ __forceinline__ void bwd_load_step_part(const BwdArgs& a, uint32_t smem, const SeqSpan& seq, int b,
                                                    BwdStep step, int stage, int tid) {
@@ -117,7 +117,7 @@ __device__ __forceinline__ void bwd_probs_and_grads(const BwdArgs& a, uint32_t s
         const int col0 = (warp / S::Tr::kARows) * S::kANF * 8 + pass * NF * 8;  // query columns
         float s[MF][NF][4];
         zero(s);
-        gemm_ss<T, MF, NF, D / 16, KP, false, QP, false, BwdLookahead<D>::kA>(
+        gemm_ss<T, MF, NF, D / 16, KP, false, QP, false, Schedule<D>::kLaA>(
             s, S::k(smem) + uint32_t(row0 * KP * 2) + lane_offset_a<KP>(lane),
             S::q(slot) + uint32_t(col0 * QP * 2) + lane_offset_b<QP>(lane));
         if (needs_mask) mask_scores_transposed(s, mask, n0 + row0, m0 + col0, lane);
@@ -140,7 +140,7 @@ __device__ __forceinline__ void bwd_probs_and_grads(const BwdArgs& a, uint32_t s
 
         float dp[MF][NF][4];
         zero(dp);
-        gemm_ss<T, MF, NF, D / 16, KP, false, QP, false, BwdLookahead<D>::kA>(
+        gemm_ss<T, MF, NF, D / 16, KP, false, QP, false, Schedule<D>::kLaA>(
             dp, S::v(smem) + uint32_t(row0 * KP * 2) + lane_offset_a<KP>(lane),
             S::dout(slot) + uint32_t(col0 * QP * 2) + lane_offset_b<QP>(lane));
 #pragma unroll
@@ -170,7 +170,7 @@ __device__ __forceinline__ void bwd_accumulate_dkdv(float (&acc)[BwdShape<T, D>:
     const uint32_t slot = S::slot(smem, stage);
     const uint32_t a_off = uint32_t(row0 * PP * 2) + lane_offset_a<PP>(lane);
     const uint32_t b_off = uint32_t(col0 * 2) + lane_offset_b_trans<QP>(lane);
-    gemm_ss<T, MF, NF, S::kBlockM / 16, PP, false, QP, true, BwdLookahead<D>::kB>(
+    gemm_ss<T, MF, NF, S::kBlockM / 16, PP, false, QP, true, Schedule<D>::kLaB>(
         acc, (kDK ? S::ds(smem) : S::p(smem)) + a_off, (kDK ? S::q(slot) : S::dout(slot)) + b_off, hook);
 }
 
@@ -191,52 +191,57 @@ __device__ __forceinline__ void bwd_red_dq(const BwdArgs& a, const float (&dq)[M
                                 dq[mf][nf][3]);
 }
 
+// Step hook that issues the MF * NF REDs of a warp's dQ pass between the steps of another product:
+// RED r after step r * steps / (MF * NF). `frag` is this lane's address of the pass's first fragment.
+template <int D, int MF, int NF>
+__device__ __forceinline__ auto bwd_red_dq_hook(const float (&dq)[MF][NF][4], float* frag) {
+    return [&dq, frag](auto I, auto N) {
+        constexpr int step = decltype(I)::value, steps = decltype(N)::value, R = MF * NF;
+        static_for<R>([&](auto J) {
+            constexpr int r = decltype(J)::value, mf = r / NF, nf = r % NF;
+            if constexpr (r * steps / R == step)
+                cuda::red_add_f32x4(frag + mf * 16 * D + nf * 128, dq[mf][nf][0], dq[mf][nf][1], dq[mf][nf][2],
+                                    dq[mf][nf][3]);
+        });
+    };
+}
+
 // Product C: dQ(tile) += dS K, added to the fp32 workspace; in kCPasses passes over the warp's
-// head-dim columns. Then `tail(hook)` runs the next product (dK) with a hook for its steps.
-// Where each pass's REDs go (kBwdRedSpread): 0 = in one burst right after the pass's product; 1 = the
-// last pass's spread over the steps of the tail product; 2 = every pass's spread over the next product.
-// A burst leaves the next ldmatrix waiting for the REDs to read their source registers (the registers
-// are reused at once) and queues the ldmatrix behind them; spread out, they drain between the mma.
+// head-dim columns. Then `tail(hook)` runs the next product (dK), so that dK is in the same basic
+// block as the REDs and ptxas can interleave its loads and mma with them (+3-6 % on the whole backward
+// against dK after a branch merge). Schedule<D>::kRedSpread places each pass's REDs in the source:
+// 0 = right after the pass's product; 1 = the last pass's between the steps of dK; 2 = also every
+// earlier pass's between the steps of the next pass. (ptxas still moves REDs, since nothing orders
+// them against the shared-memory loads; see sass_stats.py.)
 template <typename T, int D, typename Tail>
 __device__ __forceinline__ void bwd_accumulate_dq(const BwdArgs& a, uint32_t smem, int b, int head, int m0,
                                                   int warp, int lane, Tail tail) {
     using S = BwdShape<T, D>;
-    constexpr int MF = S::kCMF, NF = S::kCNF / S::kCPasses, P = S::kCPasses;
+    constexpr int MF = S::kCMF, NF = S::kCNF / S::kCPasses, P = S::kCPasses, kSpread = Schedule<D>::kRedSpread;
     constexpr int KP = S::KVTile::kPitch, PP = S::PTile::kPitch;
     const int row0 = (warp % S::Tr::kCRows) * MF * 16;  // query rows
     auto col0 = [&](int pass) { return (warp / S::Tr::kCRows) * S::kCNF * 8 + pass * NF * 8; };  // head-dim columns
-    float dq[P][MF][NF][4];
-    // Spreads the MF * NF REDs of pass p over the `steps` steps of a product: RED r after step r*steps/(MF*NF).
-    auto reds_of = [&](auto PI) {
-        constexpr int p = decltype(PI)::value;
-        // Fragment-order workspace (params.h), as in bwd_red_dq.
-        float* const frag =
-            a.dq_accum + ((int64_t(b) * a.heads_q + head) * a.rows_padded + m0 + row0) * D + col0(p) * 16 + lane * 4;
-        return [&dq, frag](auto I, auto N) {
-            constexpr int step = decltype(I)::value, steps = decltype(N)::value, R = MF * NF;
-            static_for<R>([&](auto J) {
-                constexpr int r = decltype(J)::value, mf = r / NF, nf = r % NF;
-                if constexpr (r * steps / R == step)
-                    cuda::red_add_f32x4(frag + mf * 16 * D + nf * 128, dq[p][mf][nf][0], dq[p][mf][nf][1],
-                                        dq[p][mf][nf][2], dq[p][mf][nf][3]);
-            });
-        };
+    // This lane's first fragment of pass p in the fragment-order workspace (params.h), as in bwd_red_dq.
+    auto frag = [&](int pass) {
+        return a.dq_accum + ((int64_t(b) * a.heads_q + head) * a.rows_padded + m0 + row0) * D + col0(pass) * 16 +
+               lane * 4;
     };
+    float dq[P][MF][NF][4];
     static_for<P>([&](auto PI) {
         constexpr int p = decltype(PI)::value;
         zero(dq[p]);
         const uint32_t a_base = S::ds(smem) + uint32_t(row0 * 2) + lane_offset_a_trans<PP>(lane);
         const uint32_t b_base = S::k(smem) + uint32_t(col0(p) * 2) + lane_offset_b_trans<KP>(lane);
-        if constexpr (kBwdRedSpread >= 2 && p > 0)
-            gemm_ss<T, MF, NF, S::kBlockN / 16, PP, true, KP, true, BwdLookahead<D>::kC>(
-                dq[p], a_base, b_base, reds_of(std::integral_constant<int, p - 1>{}));
+        if constexpr (kSpread >= 2 && p > 0)
+            gemm_ss<T, MF, NF, S::kBlockN / 16, PP, true, KP, true, Schedule<D>::kLaC>(
+                dq[p], a_base, b_base, bwd_red_dq_hook<D>(dq[p - 1], frag(p - 1)));
         else
-            gemm_ss<T, MF, NF, S::kBlockN / 16, PP, true, KP, true, BwdLookahead<D>::kC>(dq[p], a_base, b_base);
-        if constexpr (kBwdRedSpread == 0 || (kBwdRedSpread == 1 && p < P - 1))
+            gemm_ss<T, MF, NF, S::kBlockN / 16, PP, true, KP, true, Schedule<D>::kLaC>(dq[p], a_base, b_base);
+        if constexpr (kSpread == 0 || (kSpread == 1 && p < P - 1))
             bwd_red_dq<D>(a, dq[p], b, head, m0 + row0, col0(p), lane);
     });
-    if constexpr (kBwdRedSpread == 0) tail(NoHook{});
-    else tail(reds_of(std::integral_constant<int, P - 1>{}));
+    if constexpr (kSpread == 0) tail(NoHook{});
+    else tail(bwd_red_dq_hook<D>(dq[P - 1], frag(P - 1)));
 }
 
 template <typename T, int D>
@@ -290,17 +295,17 @@ __global__ void __launch_bounds__(BwdShape<T, D>::kThreads, 1) bwd_dkdv_kernel(c
         __syncthreads();  // step i landed; every warp left step i-1 (its stage, P^T and dS^T are free)
         const bool prefetch = stages == 2 && i + 1 < steps;
         if (prefetch) {
-            bwd_load_step_part<T, D, true, kBwdSplitLoad == 0>(a, sm, seq, b, next, stage ^ 1, tid);
+            bwd_load_step_part<T, D, true, Schedule<D>::kSplitLoad == 0>(a, sm, seq, b, next, stage ^ 1, tid);
             cuda::cp_async_commit();
         }
         bwd_probs_and_grads<T, D>(a, sm, mask, n0, m0, stage, warp, lane);
         __syncthreads();  // P^T and dS^T complete
-        if (kBwdSplitLoad == 1 && prefetch) {
+        if (Schedule<D>::kSplitLoad == 1 && prefetch) {
             bwd_load_step_part<T, D, false, true>(a, sm, seq, b, next, stage ^ 1, tid);
             cuda::cp_async_commit();
         }
         bwd_accumulate_dkdv<T, D, false>(dv, sm, stage, warp, lane);
-        if (kBwdSplitLoad == 2 && prefetch) {
+        if (Schedule<D>::kSplitLoad == 2 && prefetch) {
             bwd_load_step_part<T, D, false, true>(a, sm, seq, b, next, stage ^ 1, tid);
             cuda::cp_async_commit();
         }
