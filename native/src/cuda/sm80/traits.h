@@ -144,7 +144,9 @@ template <int D>
 struct ScheduleDefault : ScheduleKnobs {};
 // hdim 256 backward (H100, seqlen 2k/8k, same run; every variant also has the dK product in the REDs'
 // basic block, +2.7 % on its own): dO issued after product A +2.7 % more, with RED spread 2 and
-// lookahead 1 of product A +3.8 %. (hdim 64 and 128 gained nothing beyond noise from these knobs.)
+// lookahead 1 of product A +3.8 % (a later run: +3.6 % against the plain schedule). hdim 64 and 128
+// gained nothing beyond noise from these knobs; hdim 192 and 224, same tile as 256, neither
+// (192: -1.5 %, 224: +0.3 %), so they keep the plain schedule.
 template <> struct ScheduleDefault<256> : ScheduleKnobs {
     static constexpr int kLaA = 1, kRedSpread = 2, kSplitLoad = 1;
 };
