@@ -58,13 +58,15 @@ name, out = None, []
 for line in open(sys.argv[1], errors="replace"):
     m = re.search(r"Compiling entry function '(\w+)'", line)
     if m: name = m.group(1); continue
-    if not name or "bwd_dkdv_kernel" not in name or "bfloat16" not in name: continue
+    if not name or "bfloat16" not in name: continue
+    k = "bwd" if "bwd_dkdv_kernel" in name else "fwd" if "fwd_kernel" in name else None
+    if not k: continue
     d = re.search(r"Li(\d+)E", name).group(1)
     m = re.search(r"(\d+) bytes stack frame", line)
-    if m: out.append(f"d{d} stack {m.group(1)}")
+    if m: out.append(f"{k}{d} {m.group(1)}")
     m = re.search(r"Used (\d+) registers", line)
-    if m: out[-1] += f"/{m.group(1)}r"
-print("  dkdv bf16 stack/regs: " + ", ".join(out))
+    if m and out: out[-1] += f"/{m.group(1)}r"
+print("  bf16 dK/dV + fwd stack bytes/regs: " + ", ".join(sorted(out)))
 PY
   ( cd tests/gpu && env $envs timeout $(( $(left) - 5 )) python3 bench.py --lib ../../$dir/lib/libflashattn.so --only-ours \
       ${bargs:---dims 128 --seqlens 2048,8192} ) 2>&1 | grep -E "^\|" | tee -a "$OUT/tune.log"

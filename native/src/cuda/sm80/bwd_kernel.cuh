@@ -64,26 +64,41 @@ struct BwdStep {
     int head, m_block;
 };
 
-// Issues the loads of one step: Q and dO tiles, and the tile's LSE and D from the workspace.
+// Issues the loads of one step: Q and dO tiles, and the tile's LSE and D from the workspace. The Q half
+// (with LSE and D) and the dO half can be issued at different points of the previous step
+// (Schedule<D>::kSplitLoad), so that one burst of cp.async does not stall every warp at once.
+template <typename T, int D, bool kQ, bool kDout>
+__device__ __forceinline__ void bwd_load_step_part(const BwdArgs& a, uint32_t smem, const SeqSpan& seq, int b,
+                                                   BwdStep step, int stage, int tid) {
+    using S = BwdShape<T, D>;
+    const int m0 = step.m_block * S::kBlockM;
+    const uint32_t slot = S::slot(smem, stage);
+    if constexpr (kQ) {
+        const uint16_t* q = static_cast<const uint16_t*>(a.q.ptr) + seq.q_offset(b, a.q) +
+                            step.head * a.q.head_stride + m0 * a.q.row_stride;
+        load_tile_async<S::kBlockM, D, S::kThreads>(S::q(slot), q, a.q.row_stride, seq.seqlen_q - m0, a.head_dim,
+                                                     tid);
+    }
+    if constexpr (kDout) {
+        const uint16_t* dout = static_cast<const uint16_t*>(a.dout.ptr) + seq.q_offset(b, a.dout) +
+                               step.head * a.dout.head_stride + m0 * a.dout.row_stride;
+        load_tile_async<S::kBlockM, D, S::kThreads>(S::dout(slot), dout, a.dout.row_stride, seq.seqlen_q - m0,
+                                                     a.head_dim, tid);
+    }
+    if constexpr (kQ) {
+        // The workspace rows are padded past every tile: no predicate.
+        constexpr int kVecChunks = S::kBlockM / 4;
+        const int64_t ws = (int64_t(b) * a.heads_q + step.head) * a.rows_padded + m0;
+        if (tid < kVecChunks) cuda::cp_async_16(S::lse(slot) + tid * 16, a.lse_log2 + ws + tid * 4, true);
+        else if (tid < 2 * kVecChunks)
+            cuda::cp_async_16(S::dsum(slot) + (tid - kVecChunks) * 16, a.dsum + ws + (tid - kVecChunks) * 4, true);
+    }
+}
+
 template <typename T, int D>
 __device__ __forceinline__ void bwd_load_step(const BwdArgs& a, uint32_t smem, const SeqSpan& seq, int b,
                                               BwdStep step, int stage, int tid) {
-    using S = BwdShape<T, D>;
-    const int m0 = step.m_block * S::kBlockM;
-    const uint16_t* q = static_cast<const uint16_t*>(a.q.ptr) + seq.q_offset(b, a.q) + step.head * a.q.head_stride +
-                        m0 * a.q.row_stride;
-    const uint16_t* dout = static_cast<const uint16_t*>(a.dout.ptr) + seq.q_offset(b, a.dout) +
-                           step.head * a.dout.head_stride + m0 * a.dout.row_stride;
-    const uint32_t slot = S::slot(smem, stage);
-    load_tile_async<S::kBlockM, D, S::kThreads>(S::q(slot), q, a.q.row_stride, seq.seqlen_q - m0, a.head_dim, tid);
-    load_tile_async<S::kBlockM, D, S::kThreads>(S::dout(slot), dout, a.dout.row_stride, seq.seqlen_q - m0,
-                                                 a.head_dim, tid);
-    // The workspace rows are padded past every tile: no predicate.
-    constexpr int kVecChunks = S::kBlockM / 4;
-    const int64_t ws = (int64_t(b) * a.heads_q + step.head) * a.rows_padded + m0;
-    if (tid < kVecChunks) cuda::cp_async_16(S::lse(slot) + tid * 16, a.lse_log2 + ws + tid * 4, true);
-    else if (tid < 2 * kVecChunks)
-        cuda::cp_async_16(S::dsum(slot) + (tid - kVecChunks) * 16, a.dsum + ws + (tid - kVecChunks) * 4, true);
+    bwd_load_step_part<T, D, true, true>(a, smem, seq, b, step, stage, tid);
 }
 
 // Product A: P^T and dS^T of one (key tile, query tile), written to smem for products B and C; in
@@ -102,7 +117,7 @@ __device__ __forceinline__ void bwd_probs_and_grads(const BwdArgs& a, uint32_t s
         const int col0 = (warp / S::Tr::kARows) * S::kANF * 8 + pass * NF * 8;  // query columns
         float s[MF][NF][4];
         zero(s);
-        gemm_ss<T, MF, NF, D / 16, KP, false, QP, false>(
+        gemm_ss<T, MF, NF, D / 16, KP, false, QP, false, Schedule<D>::kLaA>(
             s, S::k(smem) + uint32_t(row0 * KP * 2) + lane_offset_a<KP>(lane),
             S::q(slot) + uint32_t(col0 * QP * 2) + lane_offset_b<QP>(lane));
         if (needs_mask) mask_scores_transposed(s, mask, n0 + row0, m0 + col0, lane);
@@ -125,7 +140,7 @@ __device__ __forceinline__ void bwd_probs_and_grads(const BwdArgs& a, uint32_t s
 
         float dp[MF][NF][4];
         zero(dp);
-        gemm_ss<T, MF, NF, D / 16, KP, false, QP, false>(
+        gemm_ss<T, MF, NF, D / 16, KP, false, QP, false, Schedule<D>::kLaA>(
             dp, S::v(smem) + uint32_t(row0 * KP * 2) + lane_offset_a<KP>(lane),
             S::dout(slot) + uint32_t(col0 * QP * 2) + lane_offset_b<QP>(lane));
 #pragma unroll
@@ -143,10 +158,10 @@ __device__ __forceinline__ void bwd_probs_and_grads(const BwdArgs& a, uint32_t s
     }
 }
 
-// Product B: dV += P^T dO, or (kDK) dK += dS^T Q, over the query tile.
-template <typename T, int D, bool kDK>
+// Product B: dV += P^T dO, or (kDK) dK += dS^T Q, over the query tile; `hook` runs between its steps.
+template <typename T, int D, bool kDK, typename Hook = NoHook>
 __device__ __forceinline__ void bwd_accumulate_dkdv(float (&acc)[BwdShape<T, D>::kBMF][BwdShape<T, D>::kBNF][4],
-                                                    uint32_t smem, int stage, int warp, int lane) {
+                                                    uint32_t smem, int stage, int warp, int lane, Hook hook = {}) {
     using S = BwdShape<T, D>;
     constexpr int MF = S::kBMF, NF = S::kBNF;
     constexpr int QP = S::QTile::kPitch, PP = S::PTile::kPitch;
@@ -155,8 +170,8 @@ __device__ __forceinline__ void bwd_accumulate_dkdv(float (&acc)[BwdShape<T, D>:
     const uint32_t slot = S::slot(smem, stage);
     const uint32_t a_off = uint32_t(row0 * PP * 2) + lane_offset_a<PP>(lane);
     const uint32_t b_off = uint32_t(col0 * 2) + lane_offset_b_trans<QP>(lane);
-    gemm_ss<T, MF, NF, S::kBlockM / 16, PP, false, QP, true>(acc, (kDK ? S::ds(smem) : S::p(smem)) + a_off,
-                                                              (kDK ? S::q(slot) : S::dout(slot)) + b_off);
+    gemm_ss<T, MF, NF, S::kBlockM / 16, PP, false, QP, true, Schedule<D>::kLaB>(
+        acc, (kDK ? S::ds(smem) : S::p(smem)) + a_off, (kDK ? S::q(slot) : S::dout(slot)) + b_off, hook);
 }
 
 // Adds a warp's dQ tile (query rows from row0, head-dim columns from col0) to the fp32 workspace.
@@ -176,25 +191,57 @@ __device__ __forceinline__ void bwd_red_dq(const BwdArgs& a, const float (&dq)[M
                                 dq[mf][nf][3]);
 }
 
+// Step hook that issues the MF * NF REDs of a warp's dQ pass between the steps of another product:
+// RED r after step r * steps / (MF * NF). `frag` is this lane's address of the pass's first fragment.
+template <int D, int MF, int NF>
+__device__ __forceinline__ auto bwd_red_dq_hook(const float (&dq)[MF][NF][4], float* frag) {
+    return [&dq, frag](auto I, auto N) {
+        constexpr int step = decltype(I)::value, steps = decltype(N)::value, R = MF * NF;
+        static_for<R>([&](auto J) {
+            constexpr int r = decltype(J)::value, mf = r / NF, nf = r % NF;
+            if constexpr (r * steps / R == step)
+                cuda::red_add_f32x4(frag + mf * 16 * D + nf * 128, dq[mf][nf][0], dq[mf][nf][1], dq[mf][nf][2],
+                                    dq[mf][nf][3]);
+        });
+    };
+}
+
 // Product C: dQ(tile) += dS K, added to the fp32 workspace; in kCPasses passes over the warp's
-// head-dim columns, each one's REDs issued before the next pass's product.
-template <typename T, int D>
+// head-dim columns. Then `tail(hook)` runs the next product (dK), so that dK is in the same basic
+// block as the REDs and ptxas can interleave its loads and mma with them (+3-6 % on the whole backward
+// against dK after a branch merge). Schedule<D>::kRedSpread places each pass's REDs in the source:
+// 0 = right after the pass's product; 1 = the last pass's between the steps of dK; 2 = also every
+// earlier pass's between the steps of the next pass. (ptxas still moves REDs, since nothing orders
+// them against the shared-memory loads; see sass_stats.py.)
+template <typename T, int D, typename Tail>
 __device__ __forceinline__ void bwd_accumulate_dq(const BwdArgs& a, uint32_t smem, int b, int head, int m0,
-                                                  int warp, int lane) {
+                                                  int warp, int lane, Tail tail) {
     using S = BwdShape<T, D>;
-    constexpr int MF = S::kCMF, NF = S::kCNF / S::kCPasses;
+    constexpr int MF = S::kCMF, NF = S::kCNF / S::kCPasses, P = S::kCPasses, kSpread = Schedule<D>::kRedSpread;
     constexpr int KP = S::KVTile::kPitch, PP = S::PTile::kPitch;
     const int row0 = (warp % S::Tr::kCRows) * MF * 16;  // query rows
-#pragma unroll
-    for (int pass = 0; pass < S::kCPasses; ++pass) {
-        const int col0 = (warp / S::Tr::kCRows) * S::kCNF * 8 + pass * NF * 8;  // head-dim columns
-        float dq[MF][NF][4];
-        zero(dq);
-        gemm_ss<T, MF, NF, S::kBlockN / 16, PP, true, KP, true>(
-            dq, S::ds(smem) + uint32_t(row0 * 2) + lane_offset_a_trans<PP>(lane),
-            S::k(smem) + uint32_t(col0 * 2) + lane_offset_b_trans<KP>(lane));
-        bwd_red_dq<D>(a, dq, b, head, m0 + row0, col0, lane);
-    }
+    auto col0 = [&](int pass) { return (warp / S::Tr::kCRows) * S::kCNF * 8 + pass * NF * 8; };  // head-dim columns
+    // This lane's first fragment of pass p in the fragment-order workspace (params.h), as in bwd_red_dq.
+    auto frag = [&](int pass) {
+        return a.dq_accum + ((int64_t(b) * a.heads_q + head) * a.rows_padded + m0 + row0) * D + col0(pass) * 16 +
+               lane * 4;
+    };
+    float dq[P][MF][NF][4];
+    static_for<P>([&](auto PI) {
+        constexpr int p = decltype(PI)::value;
+        zero(dq[p]);
+        const uint32_t a_base = S::ds(smem) + uint32_t(row0 * 2) + lane_offset_a_trans<PP>(lane);
+        const uint32_t b_base = S::k(smem) + uint32_t(col0(p) * 2) + lane_offset_b_trans<KP>(lane);
+        if constexpr (kSpread >= 2 && p > 0)
+            gemm_ss<T, MF, NF, S::kBlockN / 16, PP, true, KP, true, Schedule<D>::kLaC>(
+                dq[p], a_base, b_base, bwd_red_dq_hook<D>(dq[p - 1], frag(p - 1)));
+        else
+            gemm_ss<T, MF, NF, S::kBlockN / 16, PP, true, KP, true, Schedule<D>::kLaC>(dq[p], a_base, b_base);
+        if constexpr (kSpread == 0 || (kSpread == 1 && p < P - 1))
+            bwd_red_dq<D>(a, dq[p], b, head, m0 + row0, col0(p), lane);
+    });
+    if constexpr (kSpread == 0) tail(NoHook{});
+    else tail(bwd_red_dq_hook<D>(dq[P - 1], frag(P - 1)));
 }
 
 template <typename T, int D>
@@ -246,16 +293,29 @@ __global__ void __launch_bounds__(BwdShape<T, D>::kThreads, 1) bwd_dkdv_kernel(c
         const int stage = stages == 2 ? (i & 1) : 0;
         cuda::cp_async_wait<0>();
         __syncthreads();  // step i landed; every warp left step i-1 (its stage, P^T and dS^T are free)
-        if (stages == 2 && i + 1 < steps) {
-            bwd_load_step<T, D>(a, sm, seq, b, next, stage ^ 1, tid);
+        const bool prefetch = stages == 2 && i + 1 < steps;
+        if (prefetch) {
+            bwd_load_step_part<T, D, true, Schedule<D>::kSplitLoad == 0>(a, sm, seq, b, next, stage ^ 1, tid);
             cuda::cp_async_commit();
         }
         bwd_probs_and_grads<T, D>(a, sm, mask, n0, m0, stage, warp, lane);
         __syncthreads();  // P^T and dS^T complete
+        if (Schedule<D>::kSplitLoad == 1 && prefetch) {
+            bwd_load_step_part<T, D, false, true>(a, sm, seq, b, next, stage ^ 1, tid);
+            cuda::cp_async_commit();
+        }
         bwd_accumulate_dkdv<T, D, false>(dv, sm, stage, warp, lane);
+        if (Schedule<D>::kSplitLoad == 2 && prefetch) {
+            bwd_load_step_part<T, D, false, true>(a, sm, seq, b, next, stage ^ 1, tid);
+            cuda::cp_async_commit();
+        }
         // dQ before dK: its REDs drain while the tensor cores work on dK.
-        if (a.accumulate_dq) bwd_accumulate_dq<T, D>(a, sm, b, step.head, m0, warp, lane);
-        bwd_accumulate_dkdv<T, D, true>(dk, sm, stage, warp, lane);
+        if (a.accumulate_dq)
+            bwd_accumulate_dq<T, D>(a, sm, b, step.head, m0, warp, lane, [&](auto hook) {
+                bwd_accumulate_dkdv<T, D, true>(dk, sm, stage, warp, lane, hook);
+            });
+        else
+            bwd_accumulate_dkdv<T, D, true>(dk, sm, stage, warp, lane);
         if (stages == 1 && i + 1 < steps) {
             __syncthreads();
             bwd_load_step<T, D>(a, sm, seq, b, next, 0, tid);

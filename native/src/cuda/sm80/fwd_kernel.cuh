@@ -80,7 +80,7 @@ __device__ __forceinline__ void fwd_scores(float (&s)[FwdShape<T, D>::kMFrags][F
     using S = FwdShape<T, D>;
     constexpr int QP = S::QTile::kPitch, KP = S::KVTile::kPitch;
     zero(s);
-    gemm_ss<T, S::kMFrags, S::kSFrags, D / 16, QP, false, KP, false>(
+    gemm_ss<T, S::kMFrags, S::kSFrags, D / 16, QP, false, KP, false, Schedule<D>::kLaQK>(
         s, S::q_addr(blk.smem) + uint32_t(warp_row0 * QP * 2) + lane_offset_a<QP>(lane),
         S::k_addr(blk.smem, slot) + lane_offset_b<KP>(lane));
     const int n0 = n_block * S::kBlockN;
@@ -96,7 +96,7 @@ __device__ __forceinline__ void fwd_accumulate_pv(float (&o)[FwdShape<T, D>::kMF
     constexpr int KP = S::KVTile::kPitch;
     uint32_t p[S::kMFrags][S::kSFrags / 2][4];
     acc_to_a<T>(p, s);
-    gemm_rs<T, S::kMFrags, D / 8, S::kSFrags / 2, KP, true>(
+    gemm_rs<T, S::kMFrags, D / 8, S::kSFrags / 2, KP, true, Schedule<D>::kLaPV>(
         o, p, S::v_addr(blk.smem, slot) + lane_offset_b_trans<KP>(lane));
 }
 

@@ -104,6 +104,64 @@ __host__ __device__ constexpr int bwd_passes(int tuned, int fallback, int nf) {
     return tuned > 0 && nf % (2 * tuned) == 0 ? tuned : fallback > 0 && nf % (2 * fallback) == 0 ? fallback : 1;
 }
 
+// Scheduling knobs of the products (measured per head dim; tuning builds override them for every head
+// dim with -DFA_SM80_<KNOB>=N, where N >= 0):
+//   LA_FWD_QK, LA_FWD_PV, LA_BWD_A (S^T, dP^T), LA_BWD_B (dV, dK), LA_BWD_C (dQ): operand-load lookahead
+//     of that product in B-load steps (warp_gemm.cuh: the smem fragments of step s + LA are loaded
+//     before the mma of step s). 0 = load-then-use.
+//   BWD_RED_SPREAD: 0 = each dQ pass's REDs right after its product; 1 = the last pass's REDs between
+//     the steps of the dK product; 2 = also every earlier pass's REDs between the next pass's steps.
+//   BWD_SPLIT_LOAD: 0 = the next step's Q and dO tiles issued together at the top of a step; 1 = dO
+//     once P^T and dS^T are complete (before dV); 2 = dO after the dV product.
+#ifndef FA_SM80_LA_FWD_QK
+#define FA_SM80_LA_FWD_QK -1
+#endif
+#ifndef FA_SM80_LA_FWD_PV
+#define FA_SM80_LA_FWD_PV -1
+#endif
+#ifndef FA_SM80_LA_BWD_A
+#define FA_SM80_LA_BWD_A -1
+#endif
+#ifndef FA_SM80_LA_BWD_B
+#define FA_SM80_LA_BWD_B -1
+#endif
+#ifndef FA_SM80_LA_BWD_C
+#define FA_SM80_LA_BWD_C -1
+#endif
+#ifndef FA_SM80_BWD_RED_SPREAD
+#define FA_SM80_BWD_RED_SPREAD -1
+#endif
+#ifndef FA_SM80_BWD_SPLIT_LOAD
+#define FA_SM80_BWD_SPLIT_LOAD -1
+#endif
+__host__ __device__ constexpr int tuned_or(int tuned, int fallback) { return tuned >= 0 ? tuned : fallback; }
+
+struct ScheduleKnobs {
+    static constexpr int kLaQK = 0, kLaPV = 0;                            // forward
+    static constexpr int kLaA = 0, kLaB = 0, kLaC = 0, kRedSpread = 0, kSplitLoad = 0;  // backward
+};
+template <int D>
+struct ScheduleDefault : ScheduleKnobs {};
+// hdim 256 backward (H100, seqlen 2k/8k, same run; every variant also has the dK product in the REDs'
+// basic block, +2.7 % on its own): dO issued after product A +2.7 % more, with RED spread 2 and
+// lookahead 1 of product A +3.8 % (a later run: +3.6 % against the plain schedule). hdim 64 and 128
+// gained nothing beyond noise from these knobs; hdim 192 and 224, same tile as 256, neither
+// (192: -1.5 %, 224: +0.3 %), so they keep the plain schedule.
+template <> struct ScheduleDefault<256> : ScheduleKnobs {
+    static constexpr int kLaA = 1, kRedSpread = 2, kSplitLoad = 1;
+};
+template <int D>
+struct Schedule {
+    using Df = ScheduleDefault<D>;
+    static constexpr int kLaQK = tuned_or(FA_SM80_LA_FWD_QK, Df::kLaQK);
+    static constexpr int kLaPV = tuned_or(FA_SM80_LA_FWD_PV, Df::kLaPV);
+    static constexpr int kLaA = tuned_or(FA_SM80_LA_BWD_A, Df::kLaA);
+    static constexpr int kLaB = tuned_or(FA_SM80_LA_BWD_B, Df::kLaB);
+    static constexpr int kLaC = tuned_or(FA_SM80_LA_BWD_C, Df::kLaC);
+    static constexpr int kRedSpread = tuned_or(FA_SM80_BWD_RED_SPREAD, Df::kRedSpread);
+    static constexpr int kSplitLoad = tuned_or(FA_SM80_BWD_SPLIT_LOAD, Df::kSplitLoad);
+};
+
 // Deterministic dQ kernel: forward-shaped (warps own query rows), one 16-row fragment per warp.
 template <int D>
 struct BwdDqTraits {

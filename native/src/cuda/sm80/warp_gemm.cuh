@@ -12,6 +12,8 @@
 // (lane_offset_*); the loops then add compile-time offsets only, which fold into the instructions.
 #pragma once
 #include <cstdint>
+#include <type_traits>
+#include <utility>
 
 #include "../primitives/convert.cuh"
 #include "../primitives/ldmatrix.cuh"
@@ -78,10 +80,29 @@ __device__ __forceinline__ void zero(float (&acc)[MF][NF][4]) {
             for (int e = 0; e < 4; ++e) acc[i][j][e] = 0.f;
 }
 
-// acc += B-columns of (A * B) over KSTEPS*16 of k, with the B fragments for one k-step and all n
-// applied against all MF A fragments: each B load feeds MF mma, each A load NF.
+// Compile-time loop: f(std::integral_constant<int, I>{}) for I = 0..N-1, so that fragment indices
+// derived from I are constants by construction (register arrays, never local memory).
+template <typename F, int... I>
+__device__ __forceinline__ void static_for_impl(F&& f, std::integer_sequence<int, I...>) {
+    (f(std::integral_constant<int, I>{}), ...);
+}
+template <int N, typename F>
+__device__ __forceinline__ void static_for(F&& f) {
+    static_for_impl(f, std::make_integer_sequence<int, N>{});
+}
+
+// Called after each step of a product (below) with (step, steps) as integral constants: lets a caller
+// slot independent work (global REDs, cp.async) between the mma of a product instead of issuing it in
+// one burst.
+struct NoHook {
+    template <typename I, typename N>
+    __device__ __forceinline__ void operator()(I, N) const {}
+};
+
+// Load-then-use versions (LA = 0, no hook): the loop shape the kernels were tuned with, kept as is
+// because ptxas's register allocation at the 255 limit reacts to small changes of the PTX.
 template <typename T, int MF, int NF, int KSTEPS, int PA, bool A_TRANS, int PB, bool B_TRANS>
-__device__ __forceinline__ void gemm_ss(float (&acc)[MF][NF][4], uint32_t a_base, uint32_t b_base) {
+__device__ __forceinline__ void gemm_ss_in_order(float (&acc)[MF][NF][4], uint32_t a_base, uint32_t b_base) {
 #pragma unroll
     for (int ks = 0; ks < KSTEPS; ++ks) {
         uint32_t a[MF][4];
@@ -107,10 +128,9 @@ __device__ __forceinline__ void gemm_ss(float (&acc)[MF][NF][4], uint32_t a_base
     }
 }
 
-// Same with A already in registers: a[mf][ks] is the 16x16 A fragment of rows 16*mf, k-step ks.
 template <typename T, int MF, int NF, int KSTEPS, int PB, bool B_TRANS>
-__device__ __forceinline__ void gemm_rs(float (&acc)[MF][NF][4], const uint32_t (&a)[MF][KSTEPS][4],
-                                        uint32_t b_base) {
+__device__ __forceinline__ void gemm_rs_in_order(float (&acc)[MF][NF][4], const uint32_t (&a)[MF][KSTEPS][4],
+                                                 uint32_t b_base) {
 #pragma unroll
     for (int ks = 0; ks < KSTEPS; ++ks) {
 #pragma unroll
@@ -131,6 +151,98 @@ __device__ __forceinline__ void gemm_rs(float (&acc)[MF][NF][4], const uint32_t 
             for (int mf = 0; mf < MF; ++mf) cuda::mma_m16n8k16<T>(acc[mf][NF - 1], a[mf][ks], b);
         }
     }
+}
+
+// A product runs as a sequence of steps, one per B load (a pair of 8-column blocks, or the odd last
+// block) in k-major order; the A fragments of a k-step load with its first B load. The loads of step
+// s + LA are issued before the mma of step s, so the ldmatrix latency is covered by LA steps of mma
+// instead of stalling the next mma (short-scoreboard). LA = 0 is load-then-use. Every accumulator still
+// sums its k-steps in the same order: results are bitwise independent of LA.
+
+// acc += B-columns of (A * B) over KSTEPS*16 of k, with the B fragments for one k-step and all n
+// applied against all MF A fragments: each B load feeds MF mma, each A load NF.
+template <typename T, int MF, int NF, int KSTEPS, int PA, bool A_TRANS, int PB, bool B_TRANS, int LA = 0,
+          typename Hook = NoHook>
+__device__ __forceinline__ void gemm_ss(float (&acc)[MF][NF][4], uint32_t a_base, uint32_t b_base, Hook hook = {}) {
+    if constexpr (LA == 0 && std::is_same_v<Hook, NoHook>) {
+        gemm_ss_in_order<T, MF, NF, KSTEPS, PA, A_TRANS, PB, B_TRANS>(acc, a_base, b_base);
+        return;
+    }
+    constexpr int NP = NF / 2, NB = NP + NF % 2, STEPS = KSTEPS * NB;
+    uint32_t a[KSTEPS][MF][4];
+    uint32_t b[STEPS][4];
+    auto load = [&](auto I) {
+        constexpr int s = decltype(I)::value, ks = s / NB, j = s % NB;
+        if constexpr (j == 0) {
+#pragma unroll
+            for (int mf = 0; mf < MF; ++mf) load_a<A_TRANS, PA>(a[ks][mf], a_base, mf, ks);
+        }
+        if constexpr (j < NP) {
+            load_b_pair<B_TRANS, PB>(b[s], b_base, j, ks);
+        } else {
+            uint32_t b2[2];
+            load_b_single<B_TRANS, PB>(b2, b_base, NF - 1, ks);
+            b[s][0] = b2[0], b[s][1] = b2[1];
+        }
+    };
+    static_for<(LA < STEPS ? LA : STEPS)>(load);
+    static_for<STEPS>([&](auto I) {
+        constexpr int s = decltype(I)::value, ks = s / NB, j = s % NB;
+        if constexpr (s + LA < STEPS) load(std::integral_constant<int, s + LA>{});
+        const uint32_t b0[2] = {b[s][0], b[s][1]};
+        if constexpr (j < NP) {
+            const uint32_t b1[2] = {b[s][2], b[s][3]};
+#pragma unroll
+            for (int mf = 0; mf < MF; ++mf) {
+                cuda::mma_m16n8k16<T>(acc[mf][2 * j], a[ks][mf], b0);
+                cuda::mma_m16n8k16<T>(acc[mf][2 * j + 1], a[ks][mf], b1);
+            }
+        } else {
+#pragma unroll
+            for (int mf = 0; mf < MF; ++mf) cuda::mma_m16n8k16<T>(acc[mf][NF - 1], a[ks][mf], b0);
+        }
+        hook(I, std::integral_constant<int, STEPS>{});
+    });
+}
+
+// Same with A already in registers: a[mf][ks] is the 16x16 A fragment of rows 16*mf, k-step ks.
+template <typename T, int MF, int NF, int KSTEPS, int PB, bool B_TRANS, int LA = 0, typename Hook = NoHook>
+__device__ __forceinline__ void gemm_rs(float (&acc)[MF][NF][4], const uint32_t (&a)[MF][KSTEPS][4],
+                                        uint32_t b_base, Hook hook = {}) {
+    if constexpr (LA == 0 && std::is_same_v<Hook, NoHook>) {
+        gemm_rs_in_order<T, MF, NF, KSTEPS, PB, B_TRANS>(acc, a, b_base);
+        return;
+    }
+    constexpr int NP = NF / 2, NB = NP + NF % 2, STEPS = KSTEPS * NB;
+    uint32_t b[STEPS][4];
+    auto load = [&](auto I) {
+        constexpr int s = decltype(I)::value, ks = s / NB, j = s % NB;
+        if constexpr (j < NP) {
+            load_b_pair<B_TRANS, PB>(b[s], b_base, j, ks);
+        } else {
+            uint32_t b2[2];
+            load_b_single<B_TRANS, PB>(b2, b_base, NF - 1, ks);
+            b[s][0] = b2[0], b[s][1] = b2[1];
+        }
+    };
+    static_for<(LA < STEPS ? LA : STEPS)>(load);
+    static_for<STEPS>([&](auto I) {
+        constexpr int s = decltype(I)::value, ks = s / NB, j = s % NB;
+        if constexpr (s + LA < STEPS) load(std::integral_constant<int, s + LA>{});
+        const uint32_t b0[2] = {b[s][0], b[s][1]};
+        if constexpr (j < NP) {
+            const uint32_t b1[2] = {b[s][2], b[s][3]};
+#pragma unroll
+            for (int mf = 0; mf < MF; ++mf) {
+                cuda::mma_m16n8k16<T>(acc[mf][2 * j], a[mf][ks], b0);
+                cuda::mma_m16n8k16<T>(acc[mf][2 * j + 1], a[mf][ks], b1);
+            }
+        } else {
+#pragma unroll
+            for (int mf = 0; mf < MF; ++mf) cuda::mma_m16n8k16<T>(acc[mf][NF - 1], a[mf][ks], b0);
+        }
+        hook(I, std::integral_constant<int, STEPS>{});
+    });
 }
 
 // The C fragments of two adjacent 8-column blocks are, element for element, the A fragment of one
