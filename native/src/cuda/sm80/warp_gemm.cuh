@@ -159,6 +159,48 @@ __device__ __forceinline__ void gemm_rs_in_order(float (&acc)[MF][NF][4], const 
 // instead of stalling the next mma (short-scoreboard). LA = 0 is load-then-use. Every accumulator still
 // sums its k-steps in the same order: results are bitwise independent of LA.
 
+// B fragments of step (KS, J): the pair of 8-column blocks 2J, 2J+1, or the odd last block in b[0..1].
+template <bool B_TRANS, int PB, int NF, int KS, int J>
+__device__ __forceinline__ void load_b_step(uint32_t (&b)[4], uint32_t b_base) {
+    if constexpr (J < NF / 2) {
+        load_b_pair<B_TRANS, PB>(b, b_base, J, KS);
+    } else {
+        uint32_t b2[2];
+        load_b_single<B_TRANS, PB>(b2, b_base, NF - 1, KS);
+        b[0] = b2[0], b[1] = b2[1];
+    }
+}
+
+// The mma of step (KS, J) against all MF A fragments; a_frag(mf) is the A fragment of row block mf.
+template <typename T, int MF, int NF, int J, typename AFrag>
+__device__ __forceinline__ void mma_step(float (&acc)[MF][NF][4], const uint32_t (&b)[4], AFrag a_frag) {
+    const uint32_t b0[2] = {b[0], b[1]};
+    if constexpr (J < NF / 2) {
+        const uint32_t b1[2] = {b[2], b[3]};
+#pragma unroll
+        for (int mf = 0; mf < MF; ++mf) {
+            cuda::mma_m16n8k16<T>(acc[mf][2 * J], a_frag(mf), b0);
+            cuda::mma_m16n8k16<T>(acc[mf][2 * J + 1], a_frag(mf), b1);
+        }
+    } else {
+#pragma unroll
+        for (int mf = 0; mf < MF; ++mf) cuda::mma_m16n8k16<T>(acc[mf][NF - 1], a_frag(mf), b0);
+    }
+}
+
+// Runs STEPS steps with the loads of step s + LA issued before the mma of step s (load(I) / step(I)
+// take the step as an integral constant), and the hook after each step.
+template <int STEPS, int LA, typename Load, typename Step, typename Hook>
+__device__ __forceinline__ void pipelined_steps(Load load, Step step, Hook hook) {
+    static_for<(LA < STEPS ? LA : STEPS)>(load);
+    static_for<STEPS>([&](auto I) {
+        constexpr int s = decltype(I)::value;
+        if constexpr (s + LA < STEPS) load(std::integral_constant<int, s + LA>{});
+        step(I);
+        hook(I, std::integral_constant<int, STEPS>{});
+    });
+}
+
 // acc += B-columns of (A * B) over KSTEPS*16 of k, with the B fragments for one k-step and all n
 // applied against all MF A fragments: each B load feeds MF mma, each A load NF.
 template <typename T, int MF, int NF, int KSTEPS, int PA, bool A_TRANS, int PB, bool B_TRANS, int LA = 0,
@@ -168,41 +210,23 @@ __device__ __forceinline__ void gemm_ss(float (&acc)[MF][NF][4], uint32_t a_base
         gemm_ss_in_order<T, MF, NF, KSTEPS, PA, A_TRANS, PB, B_TRANS>(acc, a_base, b_base);
         return;
     }
-    constexpr int NP = NF / 2, NB = NP + NF % 2, STEPS = KSTEPS * NB;
+    constexpr int NB = NF / 2 + NF % 2, STEPS = KSTEPS * NB;
     uint32_t a[KSTEPS][MF][4];
     uint32_t b[STEPS][4];
-    auto load = [&](auto I) {
-        constexpr int s = decltype(I)::value, ks = s / NB, j = s % NB;
-        if constexpr (j == 0) {
+    pipelined_steps<STEPS, LA>(
+        [&](auto I) {
+            constexpr int s = decltype(I)::value, ks = s / NB, j = s % NB;
+            if constexpr (j == 0) {
 #pragma unroll
-            for (int mf = 0; mf < MF; ++mf) load_a<A_TRANS, PA>(a[ks][mf], a_base, mf, ks);
-        }
-        if constexpr (j < NP) {
-            load_b_pair<B_TRANS, PB>(b[s], b_base, j, ks);
-        } else {
-            uint32_t b2[2];
-            load_b_single<B_TRANS, PB>(b2, b_base, NF - 1, ks);
-            b[s][0] = b2[0], b[s][1] = b2[1];
-        }
-    };
-    static_for<(LA < STEPS ? LA : STEPS)>(load);
-    static_for<STEPS>([&](auto I) {
-        constexpr int s = decltype(I)::value, ks = s / NB, j = s % NB;
-        if constexpr (s + LA < STEPS) load(std::integral_constant<int, s + LA>{});
-        const uint32_t b0[2] = {b[s][0], b[s][1]};
-        if constexpr (j < NP) {
-            const uint32_t b1[2] = {b[s][2], b[s][3]};
-#pragma unroll
-            for (int mf = 0; mf < MF; ++mf) {
-                cuda::mma_m16n8k16<T>(acc[mf][2 * j], a[ks][mf], b0);
-                cuda::mma_m16n8k16<T>(acc[mf][2 * j + 1], a[ks][mf], b1);
+                for (int mf = 0; mf < MF; ++mf) load_a<A_TRANS, PA>(a[ks][mf], a_base, mf, ks);
             }
-        } else {
-#pragma unroll
-            for (int mf = 0; mf < MF; ++mf) cuda::mma_m16n8k16<T>(acc[mf][NF - 1], a[ks][mf], b0);
-        }
-        hook(I, std::integral_constant<int, STEPS>{});
-    });
+            load_b_step<B_TRANS, PB, NF, ks, j>(b[s], b_base);
+        },
+        [&](auto I) {
+            constexpr int s = decltype(I)::value, ks = s / NB, j = s % NB;
+            mma_step<T, MF, NF, j>(acc, b[s], [&](int mf) -> const uint32_t(&)[4] { return a[ks][mf]; });
+        },
+        hook);
 }
 
 // Same with A already in registers: a[mf][ks] is the 16x16 A fragment of rows 16*mf, k-step ks.
@@ -213,36 +237,18 @@ __device__ __forceinline__ void gemm_rs(float (&acc)[MF][NF][4], const uint32_t 
         gemm_rs_in_order<T, MF, NF, KSTEPS, PB, B_TRANS>(acc, a, b_base);
         return;
     }
-    constexpr int NP = NF / 2, NB = NP + NF % 2, STEPS = KSTEPS * NB;
+    constexpr int NB = NF / 2 + NF % 2, STEPS = KSTEPS * NB;
     uint32_t b[STEPS][4];
-    auto load = [&](auto I) {
-        constexpr int s = decltype(I)::value, ks = s / NB, j = s % NB;
-        if constexpr (j < NP) {
-            load_b_pair<B_TRANS, PB>(b[s], b_base, j, ks);
-        } else {
-            uint32_t b2[2];
-            load_b_single<B_TRANS, PB>(b2, b_base, NF - 1, ks);
-            b[s][0] = b2[0], b[s][1] = b2[1];
-        }
-    };
-    static_for<(LA < STEPS ? LA : STEPS)>(load);
-    static_for<STEPS>([&](auto I) {
-        constexpr int s = decltype(I)::value, ks = s / NB, j = s % NB;
-        if constexpr (s + LA < STEPS) load(std::integral_constant<int, s + LA>{});
-        const uint32_t b0[2] = {b[s][0], b[s][1]};
-        if constexpr (j < NP) {
-            const uint32_t b1[2] = {b[s][2], b[s][3]};
-#pragma unroll
-            for (int mf = 0; mf < MF; ++mf) {
-                cuda::mma_m16n8k16<T>(acc[mf][2 * j], a[mf][ks], b0);
-                cuda::mma_m16n8k16<T>(acc[mf][2 * j + 1], a[mf][ks], b1);
-            }
-        } else {
-#pragma unroll
-            for (int mf = 0; mf < MF; ++mf) cuda::mma_m16n8k16<T>(acc[mf][NF - 1], a[mf][ks], b0);
-        }
-        hook(I, std::integral_constant<int, STEPS>{});
-    });
+    pipelined_steps<STEPS, LA>(
+        [&](auto I) {
+            constexpr int s = decltype(I)::value;
+            load_b_step<B_TRANS, PB, NF, s / NB, s % NB>(b[s], b_base);
+        },
+        [&](auto I) {
+            constexpr int s = decltype(I)::value, ks = s / NB, j = s % NB;
+            mma_step<T, MF, NF, j>(acc, b[s], [&](int mf) -> const uint32_t(&)[4] { return a[mf][ks]; });
+        },
+        hook);
 }
 
 // The C fragments of two adjacent 8-column blocks are, element for element, the A fragment of one
