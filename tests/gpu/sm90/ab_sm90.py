@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """A/B timing of several builds of the library (and cuDNN) on the same shapes, interleaved: every
 repetition times each build in turn, so clock and thermal drift hit all of them alike. Prints the
-median TFLOP/s per build and its ratio to the first build and to cuDNN.
+median TFLOP/s per build and its ratio to the first build and to the peer (cuDNN for the FA3 dtypes
+bf16 and e4m3; PyTorch's flash for "fa2", bf16 through the FA2 backend, and "fa2bwd", its forward +
+backward).
 
-  python3 ab_sm90.py --libs NAME=PATH,NAME=PATH [--hdims 128,256] [--seqlens 2048,8192] [--dtypes bf16,e4m3]
+  python3 ab_sm90.py --libs NAME=PATH,NAME=PATH [--hdims 128,256] [--seqlens 2048,8192] [--dtypes bf16,e4m3,fa2,fa2bwd]
 """
 import argparse
 import os
@@ -15,6 +17,37 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fa_ctypes as fa  # noqa: E402
 from bench_sm90 import HIDDEN, TOKENS, ours, sdpa, time_ms  # noqa: E402
+
+
+def fa2_fwd_bwd(lib, q, k, v, out, lse, causal):
+    """Our FA2 forward + backward on fixed buffers (workspace allocated once), as one callable."""
+    import flashattn_ctypes as shared
+    do = torch.randn_like(q)
+    dq, dk, dv = (torch.empty_like(q) for _ in range(3))
+    pf = shared.make_params(lib, q, k, v, out, lse, causal=causal)
+    pb = shared.make_params(lib, q, k, v, out, lse, causal=causal, dout=do, dq=dq, dk=dk, dv=dv)
+    st, nbytes = lib.workspace_size(pb)
+    if st != fa.FA_OK:
+        raise RuntimeError(lib.last_error())
+    ws = torch.empty(max(nbytes, 1), dtype=torch.uint8, device="cuda")
+    pb = shared.make_params(lib, q, k, v, out, lse, causal=causal, dout=do, dq=dq, dk=dk, dv=dv, workspace=ws)
+    if lib.fwd(pf) != fa.FA_OK or lib.bwd(pb) != fa.FA_OK:
+        raise RuntimeError(lib.last_error())
+    return lambda: (lib.fwd(pf), lib.bwd(pb))
+
+
+def flash_fwd_bwd(q, k, v, causal):
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    qt, kt, vt = (x.transpose(1, 2).detach().requires_grad_(True) for x in (q, k, v))
+    do = torch.randn_like(qt)
+
+    def fn():
+        with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
+            o = torch.nn.functional.scaled_dot_product_attention(qt, kt, vt, is_causal=causal)
+        return torch.autograd.grad(o, (qt, kt, vt), do)
+
+    fn()
+    return fn
 
 
 def main():
@@ -30,7 +63,7 @@ def main():
     libs = [(n, fa.Library(p)) for n, p in (x.split("=", 1) for x in args.libs.split(","))]
     print(f"device {torch.cuda.get_device_name()}; builds: {', '.join(n for n, _ in libs)}", flush=True)
     gen = torch.Generator(device="cuda").manual_seed(0)
-    print("SUMMARY ab_sm90 (median TFLOP/s; ratio to the first build; ratio to cuDNN bf16)")
+    print("SUMMARY ab_sm90 (median TFLOP/s; ratio to the first build; ratio to the peer)")
     for d in map(int, args.hdims.split(",")):
         h = HIDDEN // d
         for s in map(int, args.seqlens.split(",")):
@@ -39,20 +72,36 @@ def main():
             out, lse = torch.empty_like(q), torch.empty(b, h, s, device="cuda")
             for causal in (c == "1" for c in args.causal.split(",")):
                 flops = 4.0 * b * h * s * s * d / (2.0 if causal else 1.0)
-                cudnn = sdpa(q, k, v, causal, "cudnn")
                 for dt in args.dtypes.split(","):
-                    qq, kk, vv = (q, k, v) if dt == "bf16" else (x.to(torch.float8_e4m3fn) for x in (q, k, v))
-                    fns = [(n, ours(lib, qq, kk, vv, out, lse, causal, fa.FA_BACKEND_CUDA_SM90)) for n, lib in libs]
-                    fns.append(("cudnn", cudnn))
+                    # "fa2": bf16 through the FA2 backend, against PyTorch's flash; "fa2bwd": the same,
+                    # forward + backward (TFLOP/s of both, 3.5x the forward's FLOPs); else FA3 against cuDNN.
+                    fa2 = dt in ("fa2", "fa2bwd")
+                    peer_name = "flash" if fa2 else "cudnn"
+                    peer = flash_fwd_bwd(q, k, v, causal) if dt == "fa2bwd" else sdpa(q, k, v, causal, peer_name)
+                    backend = fa.FA_BACKEND_CUDA_SM80 if fa2 else fa.FA_BACKEND_CUDA_SM90
+                    qq, kk, vv = (q, k, v) if dt != "e4m3" else (x.to(torch.float8_e4m3fn) for x in (q, k, v))
+                    fns = []
+                    for n, lib in libs:
+                        try:
+                            fns.append((n, fa2_fwd_bwd(lib, q, k, v, out, lse, causal) if dt == "fa2bwd"
+                                        else ours(lib, qq, kk, vv, out, lse, causal, backend)))
+                        except RuntimeError:  # a build without this backend (e.g. FA2-only)
+                            pass
+                    if not fns:
+                        continue
+                    fns.append((peer_name, peer))
                     times = {n: [] for n, _ in fns}
                     for _ in range(args.reps):
                         for n, fn in fns:
                             times[n].append(time_ms(fn, 2, args.iters))
-                    tf = {n: flops / statistics.median(t) / 1e9 for n, t in times.items()}
-                    base = tf[libs[0][0]]
-                    cells = "  ".join(f"{n} {tf[n]:6.1f} ({tf[n] / base:.3f})" for n, _ in libs)
-                    print(f"  d{d:<3} s{s:<5} {'causal' if causal else 'full  '} {dt:<4} {cells}  cudnn {tf['cudnn']:6.1f}"
-                          f"  best/cudnn {max(tf[n] for n, _ in libs) / tf['cudnn']:.3f}", flush=True)
+                    work = flops * (3.5 if dt == "fa2bwd" else 1.0)
+                    tf = {n: work / statistics.median(t) / 1e9 for n, t in times.items()}
+                    ran = [n for n, _ in fns[:-1]]
+                    base = tf[ran[0]]
+                    cells = "  ".join(f"{n} {tf[n]:6.1f} ({tf[n] / base:.3f})" for n in ran)
+                    print(f"  d{d:<3} s{s:<5} {'causal' if causal else 'full  '} {dt:<4} {cells}  {peer_name} "
+                          f"{tf[peer_name]:6.1f}  best/{peer_name} {max(tf[n] for n in ran) / tf[peer_name]:.3f}",
+                          flush=True)
 
 
 if __name__ == "__main__":

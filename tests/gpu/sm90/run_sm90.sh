@@ -137,7 +137,7 @@ phase_profile() {
         run_limited "profile $c" 150 "$dir/$c.log" "$NCU" --profile-from-start off --clock-control none \
             --set full --import-source yes -f -o "$dir/$c" python3 tests/gpu/sm90/prof_sm90.py "$c" || continue
         "$NCU" -i "$dir/$c.ncu-rep" --page details > "$dir/$c.details.txt" 2>&1
-        case $c in fa*) "$NCU" -i "$dir/$c.ncu-rep" --page source --csv --print-source sass > "$dir/$c.sass.csv" 2>&1 ;; esac
+        case $c in fa*|flash*) "$NCU" -i "$dir/$c.ncu-rep" --page source --csv --print-source sass > "$dir/$c.sass.csv" 2>&1 ;; esac
     done
     tar czf "$OUT/prof.tar.gz" -C "$dir" --exclude='*.ncu-rep' . && note "profile: $(ls "$dir" | wc -l) files in prof.tar.gz"
 }
@@ -166,11 +166,13 @@ phase_variants() {
 phase_ab() {
     local libs="default=$FLASHATTN_LIB"
     for spec in ${VARIANTS:-}; do
-        IFS='|' read -r name flags src <<< "$spec"
+        # A fourth field adds CMake options (';'-separated), e.g. -DFLASHATTN_SM90=OFF for an FA2-only build.
+        IFS='|' read -r name flags src cmake_args <<< "$spec"
         local dir=$BUILD-$name
         run_limited "build $name" 200 "$OUT/build_$name.log" bash -c "
             cmake -S '${src:-native}' -B '$dir' -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLASHATTN_CUDA=ON \
-                  -DFLASHATTN_CUDA_ARCHS=90 -DCMAKE_CUDA_FLAGS='${flags//;/ }' > /dev/null && cmake --build '$dir' -j16 > /dev/null" \
+                  -DFLASHATTN_CUDA_ARCHS=90 -DCMAKE_CUDA_FLAGS='${flags//;/ } -Xptxas=-v' ${cmake_args//;/ } &&
+            cmake --build '$dir' -j16" \
             && libs+=",$name=$dir/lib/libflashattn.so"
     done
     run_limited "ab" 400 "$OUT/ab.log" python3 tests/gpu/sm90/ab_sm90.py --libs "$libs" ${AB_ARGS:-}

@@ -150,7 +150,18 @@ struct ScheduleDefault : ScheduleKnobs {};
 // gained nothing beyond noise from these knobs; hdim 192 and 224, same tile as 256, neither
 // (192: -1.5 %, 224: +0.3 %), so they keep the plain schedule.
 template <> struct ScheduleDefault<256> : ScheduleKnobs {
+    static constexpr int kLaQK = 4;
     static constexpr int kLaA = 1, kRedSpread = 2, kSplitLoad = 1;
+};
+// Forward Q K^T with the K fragments 4 steps ahead (a whole k-step where BlockN is 64): ncu put the
+// hdim-128 forward's extra stalls (vs PyTorch's flash) on HMMAs waiting for the ldmatrix just issued
+// before them. H100, seqlen 2k/8k, A/B in one run: hdim 128 +2.3 to +4.2 %, hdim 256 +0 to +4.5 %,
+// hdim 64 -0.2 to +1.8 %; a whole k-step at hdim 256 (8) and P V lookahead (2, 8) gained nothing more.
+template <> struct ScheduleDefault<64> : ScheduleKnobs {
+    static constexpr int kLaQK = 4;
+};
+template <> struct ScheduleDefault<128> : ScheduleKnobs {
+    static constexpr int kLaQK = 4;
 };
 template <int D>
 struct Schedule {

@@ -6,6 +6,14 @@
 #ifndef FA_SM90_TUNE_EXP_POLY
 #define FA_SM90_TUNE_EXP_POLY -1
 #endif
+// Tuning builds: FP8's P headroom exponent and lazy-rescale threshold (log2 units, x10 so that the
+// macros stay integers), e.g. -DFA_SM90_TUNE_FP8_OFFSET_X10=50 -DFA_SM90_TUNE_FP8_RESCALE_X10=35.
+#ifndef FA_SM90_TUNE_FP8_OFFSET_X10
+#define FA_SM90_TUNE_FP8_OFFSET_X10 -1
+#endif
+#ifndef FA_SM90_TUNE_FP8_RESCALE_X10
+#define FA_SM90_TUNE_FP8_RESCALE_X10 -1
+#endif
 
 namespace fa::sm90 {
 
@@ -51,14 +59,16 @@ struct FwdConfig {
 
     // softmax: P is computed as exp2(x - max + offset) so that fp8 P uses the top of e4m3's range
     // (values up to 2^8 instead of 1, fewer flushed to zero); the offset cancels in O / rowsum.
-    static constexpr float kPOffsetLog2 = kFp8 ? 8.0f : 0.0f;
+    static constexpr float kPOffsetLog2 =
+        !kFp8 ? 0.0f : FA_SM90_TUNE_FP8_OFFSET_X10 >= 0 ? FA_SM90_TUNE_FP8_OFFSET_X10 / 10.0f : 8.0f;
 
     // Lazy O rescaling (softmax.cuh): P may reach 2^(kPOffsetLog2 + kRescaleLog2) before the reference
     // max moves. 16-bit P takes 2^8 with no loss of precision; e4m3 P must stay under its 448 maximum,
     // so fp8 only lets the max grow by 2^0.5 (P <= 362). It pays where O is wide (D/2 multiplies per
     // rescale): +4-9% at head_dim 256 (H100); at head_dim 64 the vote and branch cost more (-7%).
     static constexpr bool kLazyRescale = kHeadDim >= 128;
-    static constexpr float kRescaleLog2 = kFp8 ? 0.5f : 8.0f;
+    static constexpr float kRescaleLog2 =
+        !kFp8 ? 8.0f : FA_SM90_TUNE_FP8_RESCALE_X10 >= 0 ? FA_SM90_TUNE_FP8_RESCALE_X10 / 10.0f : 0.5f;
 
     // Where the GEMMs are short (head_dim 64) the softmax's latency decides: one exponential in 8 on
     // the FMA pipe instead of the MUFU unit, and the row max over 4 interleaved partial maxima, measured
