@@ -65,6 +65,31 @@ __device__ __forceinline__ void fwd_load_tile(uint32_t smem, const uint16_t* bas
     cuda::cp_async_commit();  // also when empty: the wait counts below assume one group per call
 }
 
+// The loader of the tile fwd_load_tile would issue at iteration `it`, for issuing pass by pass inside
+// a GEMM (Schedule::kLoadEvery); past the last tile its passes only zero-fill a slot no warp reads.
+template <typename T, int D>
+__device__ __forceinline__ TileLoader<FwdShape<T, D>::kBlockN, D, FwdShape<T, D>::kThreads> fwd_tile_loader(
+    uint32_t slot_addr, const uint16_t* base, int64_t row_stride, int it, int n_end, int seqlen_k, int head_dim,
+    int tid) {
+    using S = FwdShape<T, D>;
+    const int n0 = it < n_end ? (n_end - 1 - it) * S::kBlockN : 0;
+    return {slot_addr, base + n0 * row_stride, row_stride, seqlen_k - n0, head_dim, tid};
+}
+
+// Step hook (warp_gemm.cuh) issuing the passes of `loader` between the steps of a product: pass p after
+// step min(p * kEvery, steps - 1), so every pass is issued by the last step.
+template <int kEvery, typename Loader>
+__device__ __forceinline__ auto spread_passes_hook(Loader& loader, bool enabled) {
+    static_assert(Loader::Plan::kAllActive && Loader::Plan::kExactPasses, "branch-free passes only");
+    return [&loader, enabled](auto I, auto N) {
+        constexpr int step = decltype(I)::value, steps = decltype(N)::value;
+        static_for<Loader::Plan::kPasses>([&](auto P) {
+            constexpr int p = decltype(P)::value;
+            if constexpr ((p * kEvery < steps - 1 ? p * kEvery : steps - 1) == step) loader.pass(p, enabled);
+        });
+    };
+}
+
 // Waits for the oldest group the pipeline needs now: with 2 stages the two newest may stay in flight.
 __device__ __forceinline__ void fwd_wait(int stages) {
     if (stages == 2) cuda::cp_async_wait<2>();
@@ -73,31 +98,31 @@ __device__ __forceinline__ void fwd_wait(int stages) {
 }
 
 // S = Q K^T for one key tile; masked when the tile straddles the causal diagonal or the key tail.
-template <typename T, int D>
+template <typename T, int D, typename Hook = NoHook>
 __device__ __forceinline__ void fwd_scores(float (&s)[FwdShape<T, D>::kMFrags][FwdShape<T, D>::kSFrags][4],
                                            const FwdBlock<T, D>& blk, const Mask& mask, int n_block, int slot, int m0,
-                                           int warp_row0, int lane) {
+                                           int warp_row0, int lane, Hook hook = {}) {
     using S = FwdShape<T, D>;
     constexpr int QP = S::QTile::kPitch, KP = S::KVTile::kPitch;
     zero(s);
     gemm_ss<T, S::kMFrags, S::kSFrags, D / 16, QP, false, KP, false, Schedule<D>::kLaQK>(
         s, S::q_addr(blk.smem) + uint32_t(warp_row0 * QP * 2) + lane_offset_a<QP>(lane),
-        S::k_addr(blk.smem, slot) + lane_offset_b<KP>(lane));
+        S::k_addr(blk.smem, slot) + lane_offset_b<KP>(lane), hook);
     const int n0 = n_block * S::kBlockN;
     if (mask.tile_needs_mask(m0, n0 + S::kBlockN)) mask_scores(s, mask, m0 + warp_row0, n0, lane);
 }
 
 // O += P V, with P (the softmax'd S) turned into A fragments in registers.
-template <typename T, int D>
+template <typename T, int D, typename Hook = NoHook>
 __device__ __forceinline__ void fwd_accumulate_pv(float (&o)[FwdShape<T, D>::kMFrags][D / 8][4],
                                                   const float (&s)[FwdShape<T, D>::kMFrags][FwdShape<T, D>::kSFrags][4],
-                                                  const FwdBlock<T, D>& blk, int slot, int lane) {
+                                                  const FwdBlock<T, D>& blk, int slot, int lane, Hook hook = {}) {
     using S = FwdShape<T, D>;
     constexpr int KP = S::KVTile::kPitch;
     uint32_t p[S::kMFrags][S::kSFrags / 2][4];
     acc_to_a<T>(p, s);
     gemm_rs<T, S::kMFrags, D / 8, S::kSFrags / 2, KP, true, Schedule<D>::kLaPV>(
-        o, p, S::v_addr(blk.smem, slot) + lane_offset_b_trans<KP>(lane));
+        o, p, S::v_addr(blk.smem, slot) + lane_offset_b_trans<KP>(lane), hook);
 }
 
 // O (normalized) goes through the warp's own Q rows in smem, then out with 16-byte coalesced stores;
@@ -182,21 +207,40 @@ __global__ void __launch_bounds__(FwdShape<T, D>::kThreads, 1) fwd_kernel(const 
     softmax.init();
     const int warp_row0 = warp * MF * 16;
 
+    constexpr int kEvery = Schedule<D>::kLoadEvery;
     for (int it = 0; it < n_end; ++it) {
         const int n_block = n_end - 1 - it;
         const int slot = stages == 2 ? (it & 1) : 0;
+        float s[MF][S::kSFrags][4];
         // K(it) landed; every warp is past P V of the previous tile, so its V slot is free.
         fwd_wait(stages);
-        fwd_load_tile<T, D, true>(blk.smem, blk.v, a.v.row_stride, it + stages - 1, n_end, stages, seq.seqlen_k,
-                                  a.head_dim, tid);
-        float s[MF][S::kSFrags][4];
-        fwd_scores<T, D>(s, blk, mask, n_block, slot, m0, warp_row0, lane);
+        if constexpr (kEvery > 0) {  // V's passes between the Q K^T steps
+            const int v_it = it + stages - 1, v_slot = stages == 2 ? (v_it & 1) : 0;
+            auto v_load = fwd_tile_loader<T, D>(S::v_addr(blk.smem, v_slot), blk.v, a.v.row_stride, v_it, n_end,
+                                                seq.seqlen_k, a.head_dim, tid);
+            fwd_scores<T, D>(s, blk, mask, n_block, slot, m0, warp_row0, lane,
+                             spread_passes_hook<kEvery>(v_load, v_it < n_end));
+            cuda::cp_async_commit();
+        } else {
+            fwd_load_tile<T, D, true>(blk.smem, blk.v, a.v.row_stride, it + stages - 1, n_end, stages, seq.seqlen_k,
+                                      a.head_dim, tid);
+            fwd_scores<T, D>(s, blk, mask, n_block, slot, m0, warp_row0, lane);
+        }
         // V(it) landed; every warp is past Q K^T of this tile, so its K slot is free.
         fwd_wait(stages);
-        fwd_load_tile<T, D, false>(blk.smem, blk.k, a.k.row_stride, it + stages, n_end, stages, seq.seqlen_k,
-                                   a.head_dim, tid);
-        softmax.update(s, o, a.scale_log2);
-        fwd_accumulate_pv<T, D>(o, s, blk, slot, lane);
+        if constexpr (kEvery > 0) {  // K's passes between the P V steps
+            const int k_it = it + stages, k_slot = stages == 2 ? (k_it & 1) : 0;
+            auto k_load = fwd_tile_loader<T, D>(S::k_addr(blk.smem, k_slot), blk.k, a.k.row_stride, k_it, n_end,
+                                                seq.seqlen_k, a.head_dim, tid);
+            softmax.update(s, o, a.scale_log2);
+            fwd_accumulate_pv<T, D>(o, s, blk, slot, lane, spread_passes_hook<kEvery>(k_load, k_it < n_end));
+            cuda::cp_async_commit();
+        } else {
+            fwd_load_tile<T, D, false>(blk.smem, blk.k, a.k.row_stride, it + stages, n_end, stages, seq.seqlen_k,
+                                       a.head_dim, tid);
+            softmax.update(s, o, a.scale_log2);
+            fwd_accumulate_pv<T, D>(o, s, blk, slot, lane);
+        }
     }
     cuda::cp_async_wait<0>();  // only empty groups remain, but leave none behind
 

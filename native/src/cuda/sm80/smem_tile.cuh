@@ -35,29 +35,55 @@ struct TileCopyPlan {
     static_assert(kRowsPerPass >= 1, "a tile row needs more chunks than there are threads");
 };
 
-// Issues cp.async for a ROWS x COLS tile of 16-bit elements. Rows >= rows_valid and columns >=
-// cols_valid (the real head_dim, a multiple of 8) are zero-filled without touching global memory.
-// Consecutive threads take consecutive 16-byte chunks of a row: coalesced reads.
+// cp.async of a ROWS x COLS tile of 16-bit elements, as Plan::kPasses passes that a caller may issue
+// all at once (load_tile_async) or one by one between other work (the forward spreads a tile's passes
+// over a GEMM, so their address arithmetic does not stall behind the cp.async still reading the same
+// registers). Rows >= rows_valid and columns >= cols_valid (the real head_dim, a multiple of 8) are
+// zero-filled without touching global memory. Consecutive threads take consecutive 16-byte chunks of a
+// row: coalesced reads.
 template <int ROWS, int COLS, int THREADS>
-__device__ __forceinline__ void load_tile_async(uint32_t smem, const uint16_t* gmem, int64_t row_stride,
-                                                int rows_valid, int cols_valid, int tid) {
+struct TileLoader {
     using Plan = TileCopyPlan<ROWS, COLS, THREADS>;
     using Tile = SmemTile<ROWS, COLS>;
-    const int r0 = tid / Plan::kChunksPerRow, c = tid % Plan::kChunksPerRow;
-    if (!Plan::kAllActive && r0 >= Plan::kRowsPerPass) return;
-    const bool col_ok = c * 8 < cols_valid;
-    const uint16_t* src = gmem + r0 * row_stride + c * 8;
-    const int64_t step = Plan::kRowsPerPass * row_stride;
-    const uint32_t dst = smem + uint32_t((r0 * Tile::kPitch + c * 8) * 2);
-#pragma unroll
-    for (int i = 0; i < Plan::kPasses; ++i) {
+    const uint16_t* gmem;  // the tile's first row
+    const uint16_t* src;   // this thread's chunk in its first row
+    int64_t step;          // kRowsPerPass rows
+    uint32_t dst;
+    int r0, rows_valid;
+    bool col_ok, active;
+
+    __device__ __forceinline__ TileLoader(uint32_t smem, const uint16_t* gmem_, int64_t row_stride, int rows_valid_,
+                                          int cols_valid, int tid)
+        : gmem(gmem_), rows_valid(rows_valid_) {
+        r0 = tid / Plan::kChunksPerRow;
+        const int c = tid % Plan::kChunksPerRow;
+        active = Plan::kAllActive || r0 < Plan::kRowsPerPass;  // the others issue nothing
+        col_ok = c * 8 < cols_valid;
+        src = gmem + r0 * row_stride + c * 8;
+        step = Plan::kRowsPerPass * row_stride;
+        dst = smem + uint32_t((r0 * Tile::kPitch + c * 8) * 2);
+    }
+
+    // Pass i (passes go in order, each once): this thread's chunk in row r0 + i * kRowsPerPass.
+    // enabled = false zero-fills the chunk instead (no read), without a branch: a caller issuing passes
+    // inside an unrolled GEMM keeps it one basic block.
+    __device__ __forceinline__ void pass(int i, bool enabled = true) {
         const int r = r0 + i * Plan::kRowsPerPass;
         if (Plan::kExactPasses || r < ROWS) {
-            const bool ok = col_ok && r < rows_valid;
+            const bool ok = enabled && col_ok && r < rows_valid;
             cuda::cp_async_16(dst + uint32_t(i * Plan::kRowsPerPass * Tile::kPitch * 2), ok ? src : gmem, ok);
         }
         src += step;
     }
+};
+
+template <int ROWS, int COLS, int THREADS>
+__device__ __forceinline__ void load_tile_async(uint32_t smem, const uint16_t* gmem, int64_t row_stride,
+                                                int rows_valid, int cols_valid, int tid) {
+    TileLoader<ROWS, COLS, THREADS> loader(smem, gmem, row_stride, rows_valid, cols_valid, tid);
+    if (!loader.active) return;
+#pragma unroll
+    for (int i = 0; i < TileCopyPlan<ROWS, COLS, THREADS>::kPasses; ++i) loader.pass(i);
 }
 
 // 16-byte stores of a ROWS x COLS tile from shared memory; rows/columns past the valid ones are skipped.

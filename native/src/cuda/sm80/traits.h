@@ -115,6 +115,8 @@ __host__ __device__ constexpr int bwd_passes(int tuned, int fallback, int nf) {
 //     the steps of the dK product; 2 = also every earlier pass's REDs between the next pass's steps.
 //   BWD_SPLIT_LOAD: 0 = the next step's Q and dO tiles issued together at the top of a step; 1 = dO
 //     once P^T and dS^T are complete (before dV); 2 = dO after the dV product.
+//   FWD_LOAD_EVERY: 0 = the forward's K and V tiles issued whole before their GEMM; N > 0 = pass by
+//     pass, one every N steps of the GEMM (V within Q K^T, K within P V).
 #ifndef FA_SM80_LA_FWD_QK
 #define FA_SM80_LA_FWD_QK -1
 #endif
@@ -136,10 +138,13 @@ __host__ __device__ constexpr int bwd_passes(int tuned, int fallback, int nf) {
 #ifndef FA_SM80_BWD_SPLIT_LOAD
 #define FA_SM80_BWD_SPLIT_LOAD -1
 #endif
+#ifndef FA_SM80_FWD_LOAD_EVERY
+#define FA_SM80_FWD_LOAD_EVERY -1
+#endif
 __host__ __device__ constexpr int tuned_or(int tuned, int fallback) { return tuned >= 0 ? tuned : fallback; }
 
 struct ScheduleKnobs {
-    static constexpr int kLaQK = 0, kLaPV = 0;                            // forward
+    static constexpr int kLaQK = 0, kLaPV = 0, kLoadEvery = 0;            // forward
     static constexpr int kLaA = 0, kLaB = 0, kLaC = 0, kRedSpread = 0, kSplitLoad = 0;  // backward
 };
 template <int D>
@@ -149,25 +154,33 @@ struct ScheduleDefault : ScheduleKnobs {};
 // lookahead 1 of product A +3.8 % (a later run: +3.6 % against the plain schedule). hdim 64 and 128
 // gained nothing beyond noise from these knobs; hdim 192 and 224, same tile as 256, neither
 // (192: -1.5 %, 224: +0.3 %), so they keep the plain schedule.
+// Forward (H100, seqlen 2k/8k, interleaved A/B in one run each):
+// - Q K^T with the K fragments 4 steps ahead (a whole k-step where BlockN is 64): ncu put the hdim-128
+//   forward's extra stalls (vs PyTorch's flash) on HMMAs waiting for the ldmatrix just issued before
+//   them. hdim 128 +2.3 to +4.2 %, hdim 256 +0 to +4.5 %, hdim 64 -0.2 to +1.8 %; a whole k-step at
+//   hdim 256 (8) and P V lookahead (2, 8) gained nothing more.
+// - K and V tiles issued pass by pass inside the GEMMs: ncu put hdim 256's long-scoreboard stalls
+//   (16.5 % of samples vs flash's 2.8 %) on the address arithmetic right after the 16 cp.async of a
+//   tile, which waited for the cp.async still holding those registers. One pass every 2 steps: hdim
+//   256 +9 to +13 %; every 4 steps: hdim 128 +3.7 to +6.0 % (every 1 or 2: -1 to -3 %); hdim 64 -2 to
+//   +1 % with any spacing, so it keeps whole-tile loads.
 template <> struct ScheduleDefault<256> : ScheduleKnobs {
-    static constexpr int kLaQK = 4;
+    static constexpr int kLaQK = 4, kLoadEvery = 2;
     static constexpr int kLaA = 1, kRedSpread = 2, kSplitLoad = 1;
 };
-// Forward Q K^T with the K fragments 4 steps ahead (a whole k-step where BlockN is 64): ncu put the
-// hdim-128 forward's extra stalls (vs PyTorch's flash) on HMMAs waiting for the ldmatrix just issued
-// before them. H100, seqlen 2k/8k, A/B in one run: hdim 128 +2.3 to +4.2 %, hdim 256 +0 to +4.5 %,
-// hdim 64 -0.2 to +1.8 %; a whole k-step at hdim 256 (8) and P V lookahead (2, 8) gained nothing more.
 template <> struct ScheduleDefault<64> : ScheduleKnobs {
     static constexpr int kLaQK = 4;
 };
 template <> struct ScheduleDefault<128> : ScheduleKnobs {
-    static constexpr int kLaQK = 4;
+    static constexpr int kLaQK = 4, kLoadEvery = 4;
 };
 template <int D>
 struct Schedule {
     using Df = ScheduleDefault<D>;
     static constexpr int kLaQK = tuned_or(FA_SM80_LA_FWD_QK, Df::kLaQK);
     static constexpr int kLaPV = tuned_or(FA_SM80_LA_FWD_PV, Df::kLaPV);
+    // Only where a tile's copy is branch-free (every thread busy, whole passes): head dims 64, 128, 256.
+    static constexpr int kLoadEvery = D == 64 || D == 128 || D == 256 ? tuned_or(FA_SM80_FWD_LOAD_EVERY, Df::kLoadEvery) : 0;
     static constexpr int kLaA = tuned_or(FA_SM80_LA_BWD_A, Df::kLaA);
     static constexpr int kLaB = tuned_or(FA_SM80_LA_BWD_B, Df::kLaB);
     static constexpr int kLaC = tuned_or(FA_SM80_LA_BWD_C, Df::kLaC);
