@@ -6,7 +6,10 @@ FLOPs: forward 4*b*h*s^2*d (halved when causal), backward 2.5x forward; backward
 (forward + backward) - forward. Medians of triton.testing.do_bench. Our calls go through ctypes
 (a few microseconds each, included). Writes bench.md (table, raw numbers in a comment) to $OUT when set.
 
-  python3 bench.py [--quick] [--dims 64,128,256] [--seqlens 512,2048,8192,16384]
+  python3 bench.py [--quick] [--dims 64,128,256] [--seqlens 512,2048,8192,16384] [--layout bhsd|bshd]
+
+Every implementation reads q/k/v from the same memory layout: by default the peers' contiguous
+(batch, heads, seqlen, head_dim), which ours takes as a strided (batch, seqlen, heads, head_dim) view.
 """
 import argparse
 import json
@@ -38,8 +41,13 @@ def gemm_ceiling():
 
 
 class Ours:
-    def __init__(self, lib, b, s, h, d, causal):
-        mk = lambda: torch.randn(b, s, h, d, dtype=torch.bfloat16, device="cuda")
+    def __init__(self, lib, b, s, h, d, causal, layout="bhsd"):
+        # Our API takes (batch, seqlen, heads, head_dim) views with any strides: "bhsd" stores them as the
+        # peers' tensors are stored (heads outer, each head's rows contiguous), "bshd" heads interleaved.
+        if layout == "bhsd":
+            mk = lambda: torch.randn(b, h, s, d, dtype=torch.bfloat16, device="cuda").transpose(1, 2)
+        else:
+            mk = lambda: torch.randn(b, s, h, d, dtype=torch.bfloat16, device="cuda")
         self.q, self.k, self.v, self.dout = mk(), mk(), mk(), mk()
         self.out, self.dq, self.dk, self.dv = (torch.empty_like(self.q) for _ in range(4))
         self.lse = torch.empty(b, h, s, dtype=torch.float32, device="cuda")
@@ -64,8 +72,13 @@ class Ours:
 
 
 class Peer:
-    def __init__(self, backend, b, s, h, d, causal):
-        mk = lambda: torch.randn(b, h, s, d, dtype=torch.bfloat16, device="cuda", requires_grad=True)
+    def __init__(self, backend, b, s, h, d, causal, layout="bhsd"):
+        # SDPA takes (batch, heads, seqlen, head_dim): contiguous for "bhsd", a view of (b, s, h, d) storage
+        # for "bshd", so that both sides of a row read the same memory layout.
+        if layout == "bhsd":
+            mk = lambda: torch.randn(b, h, s, d, dtype=torch.bfloat16, device="cuda", requires_grad=True)
+        else:
+            mk = lambda: torch.randn(b, s, h, d, dtype=torch.bfloat16, device="cuda").transpose(1, 2).detach().requires_grad_()
         self.q, self.k, self.v = mk(), mk(), mk()
         self.dout = torch.randn(b, h, s, d, dtype=torch.bfloat16, device="cuda")
         self.backend, self.causal = backend, causal
@@ -128,6 +141,8 @@ def main():
     ap.add_argument("--lib", default=None)
     ap.add_argument("--only-ours", action="store_true", help="no peers, GEMM or memory (tuning runs)")
     ap.add_argument("--causal", default="0,1")
+    ap.add_argument("--layout", choices=("bhsd", "bshd"), default="bhsd",
+                    help="memory layout of q/k/v for every implementation (default: the peers' contiguous one)")
     args = ap.parse_args()
     lib = fa.Library(args.lib)
     dims = [int(x) for x in args.dims.split(",")]
@@ -149,10 +164,10 @@ def main():
             for causal in [c == "1" for c in args.causal.split(",")]:
                 flops = 4 * b * h * s * s * d / (2 if causal else 1)
                 rec = {"hdim": d, "seqlen": s, "batch": b, "heads": h, "causal": causal}
-                rec["ours"] = measure(lambda: Ours(lib, b, s, h, d, causal), flops)
+                rec["ours"] = measure(lambda: Ours(lib, b, s, h, d, causal, args.layout), flops)
                 for name, backend in PEERS:
                     rec[name] = (None, None, None) if args.only_ours else measure(
-                        lambda: Peer(backend, b, s, h, d, causal), flops)
+                        lambda: Peer(backend, b, s, h, d, causal, args.layout), flops)
                 records.append(rec)
                 f = lambda x: "-" if x is None else f"{x:.0f}"
                 of, ob = rec["ours"][0], rec["ours"][1]
@@ -177,13 +192,15 @@ def main():
               "cuDNN bwd | efficient fwd | efficient bwd | ours/flash fwd | ours/flash bwd |\n"
               "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     table = "\n".join([header] + rows)
-    text = (f"Device: {dev}; PyTorch {torch.__version__}; cuDNN {torch.backends.cudnn.version()}; {time.strftime('%Y-%m-%d')}\n"
+    text = (f"Device: {dev}; PyTorch {torch.__version__}; cuDNN {torch.backends.cudnn.version()}; {time.strftime('%Y-%m-%d')}; "
+            f"q/k/v stored {args.layout.upper()} for every implementation\n"
             f"Dense bf16 8192^3 GEMM in the same run: {ceiling:.0f} TFLOP/s. TFLOP/s below.\n\n{table}\n\n{mem_line}\n")
     out = os.environ.get("OUT")
     if out:
-        with open(os.path.join(out, "bench.md"), "w") as fh:
+        name = "bench.md" if args.layout == "bhsd" else f"bench_{args.layout}.md"
+        with open(os.path.join(out, name), "w") as fh:
             fh.write(text)
-        with open(os.path.join(out, "bench.md"), "a") as fh:
+        with open(os.path.join(out, name), "a") as fh:
             fh.write("\n<!-- raw: " + json.dumps({"gemm": ceiling, "records": records,
                                                  "memory": [ours_mem, flash_mem, sxs]}) + " -->\n")
     print()

@@ -18,6 +18,17 @@ __device__ __forceinline__ void cp_async_16(uint32_t smem_addr, const void* gmem
                  : "memory");
 }
 
+// The same, issued only when `issue` (a predicated instruction, no branch): callers that place a tile's
+// copies inside an unrolled GEMM keep it one basic block even when the copy is conditional.
+__device__ __forceinline__ void cp_async_16_if(uint32_t smem_addr, const void* gmem, bool valid, bool issue) {
+    const int src_bytes = valid ? 16 : 0;
+    asm volatile(
+        "{\n .reg .pred p;\n setp.ne.b32 p, %3, 0;\n @p cp.async.cg.shared.global [%0], [%1], 16, %2;\n}\n" ::"r"(
+            smem_addr),
+        "l"(gmem), "r"(src_bytes), "r"(int(issue))
+        : "memory");
+}
+
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
 
 // Waits until at most N committed groups are still in flight.

@@ -13,6 +13,7 @@
 
 #include "../primitives/math.cuh"
 #include "../primitives/red.cuh"
+#include "load_schedule.cuh"
 #include "mask.cuh"
 #include "params.h"
 #include "smem_tile.cuh"
@@ -67,32 +68,48 @@ struct BwdStep {
 // Issues the loads of one step: Q and dO tiles, and the tile's LSE and D from the workspace. The Q half
 // (with LSE and D) and the dO half can be issued at different points of the previous step
 // (Schedule<D>::kSplitLoad), so that one burst of cp.async does not stall every warp at once.
-template <typename T, int D, bool kQ, bool kDout>
-__device__ __forceinline__ void bwd_load_step_part(const BwdArgs& a, uint32_t smem, const SeqSpan& seq, int b,
-                                                   BwdStep step, int stage, int tid) {
+// The loader of one step's Q (kDout = false) or dO tile, for issuing whole or pass by pass.
+template <typename T, int D, bool kDout>
+__device__ __forceinline__ TileLoader<BwdShape<T, D>::kBlockM, D, BwdShape<T, D>::kThreads> bwd_tile_loader(
+    const BwdArgs& a, uint32_t smem, const SeqSpan& seq, int b, BwdStep step, int stage, int tid) {
     using S = BwdShape<T, D>;
     const int m0 = step.m_block * S::kBlockM;
     const uint32_t slot = S::slot(smem, stage);
+    const TensorRef& t = kDout ? a.dout : a.q;
+    const uint16_t* base = static_cast<const uint16_t*>(t.ptr) + seq.q_offset(b, t) + step.head * t.head_stride +
+                           m0 * t.row_stride;
+    return {kDout ? S::dout(slot) : S::q(slot), base, t.row_stride, seq.seqlen_q - m0, a.head_dim, tid};
+}
+
+// The step's LSE and D rows from the workspace (padded past every tile: no predicate).
+template <typename T, int D>
+__device__ __forceinline__ void bwd_load_lse_dsum(const BwdArgs& a, uint32_t smem, int b, BwdStep step, int stage,
+                                                  int tid) {
+    using S = BwdShape<T, D>;
+    constexpr int kVecChunks = S::kBlockM / 4;
+    const uint32_t slot = S::slot(smem, stage);
+    const int64_t ws = (int64_t(b) * a.heads_q + step.head) * a.rows_padded + step.m_block * S::kBlockM;
+    if (tid < kVecChunks) cuda::cp_async_16(S::lse(slot) + tid * 16, a.lse_log2 + ws + tid * 4, true);
+    else if (tid < 2 * kVecChunks)
+        cuda::cp_async_16(S::dsum(slot) + (tid - kVecChunks) * 16, a.dsum + ws + (tid - kVecChunks) * 4, true);
+}
+
+template <typename T, int D, bool kQ, bool kDout>
+__device__ __forceinline__ void bwd_load_step_part(const BwdArgs& a, uint32_t smem, const SeqSpan& seq, int b,
+                                                   BwdStep step, int stage, int tid) {
     if constexpr (kQ) {
-        const uint16_t* q = static_cast<const uint16_t*>(a.q.ptr) + seq.q_offset(b, a.q) +
-                            step.head * a.q.head_stride + m0 * a.q.row_stride;
-        load_tile_async<S::kBlockM, D, S::kThreads>(S::q(slot), q, a.q.row_stride, seq.seqlen_q - m0, a.head_dim,
-                                                     tid);
+        auto q = bwd_tile_loader<T, D, false>(a, smem, seq, b, step, stage, tid);
+        if (q.active)
+#pragma unroll
+            for (int i = 0; i < decltype(q)::Plan::kPasses; ++i) q.pass(i);
     }
     if constexpr (kDout) {
-        const uint16_t* dout = static_cast<const uint16_t*>(a.dout.ptr) + seq.q_offset(b, a.dout) +
-                               step.head * a.dout.head_stride + m0 * a.dout.row_stride;
-        load_tile_async<S::kBlockM, D, S::kThreads>(S::dout(slot), dout, a.dout.row_stride, seq.seqlen_q - m0,
-                                                     a.head_dim, tid);
+        auto d = bwd_tile_loader<T, D, true>(a, smem, seq, b, step, stage, tid);
+        if (d.active)
+#pragma unroll
+            for (int i = 0; i < decltype(d)::Plan::kPasses; ++i) d.pass(i);
     }
-    if constexpr (kQ) {
-        // The workspace rows are padded past every tile: no predicate.
-        constexpr int kVecChunks = S::kBlockM / 4;
-        const int64_t ws = (int64_t(b) * a.heads_q + step.head) * a.rows_padded + m0;
-        if (tid < kVecChunks) cuda::cp_async_16(S::lse(slot) + tid * 16, a.lse_log2 + ws + tid * 4, true);
-        else if (tid < 2 * kVecChunks)
-            cuda::cp_async_16(S::dsum(slot) + (tid - kVecChunks) * 16, a.dsum + ws + (tid - kVecChunks) * 4, true);
-    }
+    if constexpr (kQ) bwd_load_lse_dsum<T, D>(a, smem, b, step, stage, tid);
 }
 
 template <typename T, int D>
@@ -103,10 +120,12 @@ __device__ __forceinline__ void bwd_load_step(const BwdArgs& a, uint32_t smem, c
 
 // Product A: P^T and dS^T of one (key tile, query tile), written to smem for products B and C; in
 // kAPasses passes over the warp's query columns.
-template <typename T, int D>
+// `hook` runs between the steps of the S^T product (one pass only).
+template <typename T, int D, typename Hook = NoHook>
 __device__ __forceinline__ void bwd_probs_and_grads(const BwdArgs& a, uint32_t smem, const Mask& mask, int n0,
-                                                    int m0, int stage, int warp, int lane) {
+                                                    int m0, int stage, int warp, int lane, Hook hook = {}) {
     using S = BwdShape<T, D>;
+    static_assert(std::is_same_v<Hook, NoHook> || S::kAPasses == 1, "a hook would run once per pass");
     constexpr int MF = S::kAMF, NF = S::kANF / S::kAPasses;
     constexpr int KP = S::KVTile::kPitch, QP = S::QTile::kPitch, PP = S::PTile::kPitch;
     const int row0 = (warp % S::Tr::kARows) * MF * 16;  // key rows
@@ -119,7 +138,7 @@ __device__ __forceinline__ void bwd_probs_and_grads(const BwdArgs& a, uint32_t s
         zero(s);
         gemm_ss<T, MF, NF, D / 16, KP, false, QP, false, Schedule<D>::kLaA>(
             s, S::k(smem) + uint32_t(row0 * KP * 2) + lane_offset_a<KP>(lane),
-            S::q(slot) + uint32_t(col0 * QP * 2) + lane_offset_b<QP>(lane));
+            S::q(slot) + uint32_t(col0 * QP * 2) + lane_offset_b<QP>(lane), hook);
         if (needs_mask) mask_scores_transposed(s, mask, n0 + row0, m0 + col0, lane);
 
         // P = exp2(S * scale*log2e - LSE*log2e); padding rows and rows without keys carry LSE = +inf: P = 0.
@@ -287,6 +306,7 @@ __global__ void __launch_bounds__(BwdShape<T, D>::kThreads, 1) bwd_dkdv_kernel(c
     zero(dk);
     zero(dv);
 
+    constexpr int kEvery = Schedule<D>::kBwdLoadEvery;
     for (int i = 0; i < steps; ++i) {
         const BwdStep next = next_step(step);
         const int m0 = step.m_block * S::kBlockM;
@@ -294,18 +314,30 @@ __global__ void __launch_bounds__(BwdShape<T, D>::kThreads, 1) bwd_dkdv_kernel(c
         cuda::cp_async_wait<0>();
         __syncthreads();  // step i landed; every warp left step i-1 (its stage, P^T and dS^T are free)
         const bool prefetch = stages == 2 && i + 1 < steps;
-        if (prefetch) {
-            bwd_load_step_part<T, D, true, Schedule<D>::kSplitLoad == 0>(a, sm, seq, b, next, stage ^ 1, tid);
+        if constexpr (kEvery > 0) {  // next Q's passes inside S^T, next dO's inside dV
+            if (prefetch) bwd_load_lse_dsum<T, D>(a, sm, b, next, stage ^ 1, tid);
+            auto q_load = bwd_tile_loader<T, D, false>(a, sm, seq, b, next, stage ^ 1, tid);
+            bwd_probs_and_grads<T, D>(a, sm, mask, n0, m0, stage, warp, lane,
+                                      spread_passes_hook<kEvery>(q_load, prefetch));
             cuda::cp_async_commit();
-        }
-        bwd_probs_and_grads<T, D>(a, sm, mask, n0, m0, stage, warp, lane);
-        __syncthreads();  // P^T and dS^T complete
-        if (Schedule<D>::kSplitLoad == 1 && prefetch) {
-            bwd_load_step_part<T, D, false, true>(a, sm, seq, b, next, stage ^ 1, tid);
+            __syncthreads();  // P^T and dS^T complete
+            auto dout_load = bwd_tile_loader<T, D, true>(a, sm, seq, b, next, stage ^ 1, tid);
+            bwd_accumulate_dkdv<T, D, false>(dv, sm, stage, warp, lane, spread_passes_hook<kEvery>(dout_load, prefetch));
             cuda::cp_async_commit();
+        } else {
+            if (prefetch) {
+                bwd_load_step_part<T, D, true, Schedule<D>::kSplitLoad == 0>(a, sm, seq, b, next, stage ^ 1, tid);
+                cuda::cp_async_commit();
+            }
+            bwd_probs_and_grads<T, D>(a, sm, mask, n0, m0, stage, warp, lane);
+            __syncthreads();  // P^T and dS^T complete
+            if (Schedule<D>::kSplitLoad == 1 && prefetch) {
+                bwd_load_step_part<T, D, false, true>(a, sm, seq, b, next, stage ^ 1, tid);
+                cuda::cp_async_commit();
+            }
+            bwd_accumulate_dkdv<T, D, false>(dv, sm, stage, warp, lane);
         }
-        bwd_accumulate_dkdv<T, D, false>(dv, sm, stage, warp, lane);
-        if (Schedule<D>::kSplitLoad == 2 && prefetch) {
+        if (kEvery == 0 && Schedule<D>::kSplitLoad == 2 && prefetch) {
             bwd_load_step_part<T, D, false, true>(a, sm, seq, b, next, stage ^ 1, tid);
             cuda::cp_async_commit();
         }

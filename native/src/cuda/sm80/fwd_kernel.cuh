@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 
+#include "load_schedule.cuh"
 #include "mask.cuh"
 #include "params.h"
 #include "smem_tile.cuh"
@@ -66,7 +67,7 @@ __device__ __forceinline__ void fwd_load_tile(uint32_t smem, const uint16_t* bas
 }
 
 // The loader of the tile fwd_load_tile would issue at iteration `it`, for issuing pass by pass inside
-// a GEMM (Schedule::kLoadEvery); past the last tile its passes only zero-fill a slot no warp reads.
+// a GEMM (Schedule::kLoadEvery); past the last tile its passes issue nothing.
 template <typename T, int D>
 __device__ __forceinline__ TileLoader<FwdShape<T, D>::kBlockN, D, FwdShape<T, D>::kThreads> fwd_tile_loader(
     uint32_t slot_addr, const uint16_t* base, int64_t row_stride, int it, int n_end, int seqlen_k, int head_dim,
@@ -74,20 +75,6 @@ __device__ __forceinline__ TileLoader<FwdShape<T, D>::kBlockN, D, FwdShape<T, D>
     using S = FwdShape<T, D>;
     const int n0 = it < n_end ? (n_end - 1 - it) * S::kBlockN : 0;
     return {slot_addr, base + n0 * row_stride, row_stride, seqlen_k - n0, head_dim, tid};
-}
-
-// Step hook (warp_gemm.cuh) issuing the passes of `loader` between the steps of a product: pass p after
-// step min(p * kEvery, steps - 1), so every pass is issued by the last step.
-template <int kEvery, typename Loader>
-__device__ __forceinline__ auto spread_passes_hook(Loader& loader, bool enabled) {
-    static_assert(Loader::Plan::kAllActive && Loader::Plan::kExactPasses, "branch-free passes only");
-    return [&loader, enabled](auto I, auto N) {
-        constexpr int step = decltype(I)::value, steps = decltype(N)::value;
-        static_for<Loader::Plan::kPasses>([&](auto P) {
-            constexpr int p = decltype(P)::value;
-            if constexpr ((p * kEvery < steps - 1 ? p * kEvery : steps - 1) == step) loader.pass(p, enabled);
-        });
-    };
 }
 
 // Waits for the oldest group the pipeline needs now: with 2 stages the two newest may stay in flight.

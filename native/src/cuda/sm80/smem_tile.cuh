@@ -65,13 +65,22 @@ struct TileLoader {
     }
 
     // Pass i (passes go in order, each once): this thread's chunk in row r0 + i * kRowsPerPass.
-    // enabled = false zero-fills the chunk instead (no read), without a branch: a caller issuing passes
-    // inside an unrolled GEMM keeps it one basic block.
-    __device__ __forceinline__ void pass(int i, bool enabled = true) {
+    __device__ __forceinline__ void pass(int i) {
         const int r = r0 + i * Plan::kRowsPerPass;
         if (Plan::kExactPasses || r < ROWS) {
-            const bool ok = enabled && col_ok && r < rows_valid;
+            const bool ok = col_ok && r < rows_valid;
             cuda::cp_async_16(dst + uint32_t(i * Plan::kRowsPerPass * Tile::kPitch * 2), ok ? src : gmem, ok);
+        }
+        src += step;
+    }
+
+    // The same, only where `issue` (predicated, no branch: for passes placed inside an unrolled GEMM).
+    __device__ __forceinline__ void pass_if(int i, bool issue) {
+        const int r = r0 + i * Plan::kRowsPerPass;
+        if (Plan::kExactPasses || r < ROWS) {
+            const bool ok = col_ok && r < rows_valid;
+            cuda::cp_async_16_if(dst + uint32_t(i * Plan::kRowsPerPass * Tile::kPitch * 2), ok ? src : gmem, ok,
+                                 issue);
         }
         src += step;
     }

@@ -117,6 +117,8 @@ __host__ __device__ constexpr int bwd_passes(int tuned, int fallback, int nf) {
 //     once P^T and dS^T are complete (before dV); 2 = dO after the dV product.
 //   FWD_LOAD_EVERY: 0 = the forward's K and V tiles issued whole before their GEMM; N > 0 = pass by
 //     pass, one every N steps of the GEMM (V within Q K^T, K within P V).
+//   BWD_LOAD_EVERY: the same for the backward's next Q (within S^T) and dO (within dV) tiles; 0 =
+//     whole tiles where BWD_SPLIT_LOAD places them.
 #ifndef FA_SM80_LA_FWD_QK
 #define FA_SM80_LA_FWD_QK -1
 #endif
@@ -141,11 +143,14 @@ __host__ __device__ constexpr int bwd_passes(int tuned, int fallback, int nf) {
 #ifndef FA_SM80_FWD_LOAD_EVERY
 #define FA_SM80_FWD_LOAD_EVERY -1
 #endif
+#ifndef FA_SM80_BWD_LOAD_EVERY
+#define FA_SM80_BWD_LOAD_EVERY -1
+#endif
 __host__ __device__ constexpr int tuned_or(int tuned, int fallback) { return tuned >= 0 ? tuned : fallback; }
 
 struct ScheduleKnobs {
     static constexpr int kLaQK = 0, kLaPV = 0, kLoadEvery = 0;            // forward
-    static constexpr int kLaA = 0, kLaB = 0, kLaC = 0, kRedSpread = 0, kSplitLoad = 0;  // backward
+    static constexpr int kLaA = 0, kLaB = 0, kLaC = 0, kRedSpread = 0, kSplitLoad = 0, kBwdLoadEvery = 0;  // backward
 };
 template <int D>
 struct ScheduleDefault : ScheduleKnobs {};
@@ -164,9 +169,11 @@ struct ScheduleDefault : ScheduleKnobs {};
 //   tile, which waited for the cp.async still holding those registers. One pass every 2 steps: hdim
 //   256 +9 to +13 %; every 4 steps: hdim 128 +3.7 to +6.0 % (every 1 or 2: -1 to -3 %); hdim 64 -2 to
 //   +1 % with any spacing, so it keeps whole-tile loads.
+// Backward hdim 256: the next step's Q and dO passes inside S^T and dV, one every 2 steps: +1.0 to
+// +3.9 % forward+backward (seqlen 2k/16k); hdim 128 -2.7 to +1.8 % and hdim 64 -2 to -4 %, so only 256.
 template <> struct ScheduleDefault<256> : ScheduleKnobs {
     static constexpr int kLaQK = 4, kLoadEvery = 2;
-    static constexpr int kLaA = 1, kRedSpread = 2, kSplitLoad = 1;
+    static constexpr int kLaA = 1, kRedSpread = 2, kSplitLoad = 1, kBwdLoadEvery = 2;
 };
 template <> struct ScheduleDefault<64> : ScheduleKnobs {
     static constexpr int kLaQK = 4;
@@ -186,6 +193,9 @@ struct Schedule {
     static constexpr int kLaC = tuned_or(FA_SM80_LA_BWD_C, Df::kLaC);
     static constexpr int kRedSpread = tuned_or(FA_SM80_BWD_RED_SPREAD, Df::kRedSpread);
     static constexpr int kSplitLoad = tuned_or(FA_SM80_BWD_SPLIT_LOAD, Df::kSplitLoad);
+    // As kLoadEvery, where the backward's Q and dO copies are branch-free: head dims 64, 128, 256.
+    static constexpr int kBwdLoadEvery =
+        D == 64 || D == 128 || D == 256 ? tuned_or(FA_SM80_BWD_LOAD_EVERY, Df::kBwdLoadEvery) : 0;
 };
 
 // Deterministic dQ kernel: forward-shaped (warps own query rows), one 16-row fragment per warp.
