@@ -167,8 +167,9 @@ struct ScheduleDefault : ScheduleKnobs {};
 // - K and V tiles issued pass by pass inside the GEMMs: ncu put hdim 256's long-scoreboard stalls
 //   (16.5 % of samples vs flash's 2.8 %) on the address arithmetic right after the 16 cp.async of a
 //   tile, which waited for the cp.async still holding those registers. One pass every 2 steps: hdim
-//   256 +9 to +13 %; every 4 steps: hdim 128 +3.7 to +6.0 % (every 1 or 2: -1 to -3 %); hdim 64 -2 to
-//   +1 % with any spacing, so it keeps whole-tile loads.
+//   256 +9 to +13 %; every 4 steps: hdim 128 +3.7 to +6.0 % (every 1 or 2: -1 to -3 %), and every 8
+//   (half the passes spread, the rest after the last step; 24-byte spill frame instead of 40) another
+//   +0.7 to +3.6 %; hdim 64 -2 to +1 % with any spacing, so it keeps whole-tile loads.
 // Backward hdim 256: the next step's Q and dO passes inside S^T and dV, one every 2 steps: +1.0 to
 // +3.9 % forward+backward (seqlen 2k/16k); hdim 128 -2.7 to +1.8 % and hdim 64 -2 to -4 %, so only 256.
 template <> struct ScheduleDefault<256> : ScheduleKnobs {
@@ -179,7 +180,7 @@ template <> struct ScheduleDefault<64> : ScheduleKnobs {
     static constexpr int kLaQK = 4;
 };
 template <> struct ScheduleDefault<128> : ScheduleKnobs {
-    static constexpr int kLaQK = 4, kLoadEvery = 4;
+    static constexpr int kLaQK = 4, kLoadEvery = 8;
 };
 template <int D>
 struct Schedule {
