@@ -65,9 +65,6 @@ struct BwdStep {
     int head, m_block;
 };
 
-// Issues the loads of one step: Q and dO tiles, and the tile's LSE and D from the workspace. The Q half
-// (with LSE and D) and the dO half can be issued at different points of the previous step
-// (Schedule<D>::kSplitLoad), so that one burst of cp.async does not stall every warp at once.
 // The loader of one step's Q (kDout = false) or dO tile, for issuing whole or pass by pass.
 template <typename T, int D, bool kDout>
 __device__ __forceinline__ TileLoader<BwdShape<T, D>::kBlockM, D, BwdShape<T, D>::kThreads> bwd_tile_loader(
@@ -94,21 +91,14 @@ __device__ __forceinline__ void bwd_load_lse_dsum(const BwdArgs& a, uint32_t sme
         cuda::cp_async_16(S::dsum(slot) + (tid - kVecChunks) * 16, a.dsum + ws + (tid - kVecChunks) * 4, true);
 }
 
+// Issues the loads of one step: Q and dO tiles, and the tile's LSE and D from the workspace. The Q half
+// (with LSE and D) and the dO half can be issued at different points of the previous step
+// (Schedule<D>::kSplitLoad), so that one burst of cp.async does not stall every warp at once.
 template <typename T, int D, bool kQ, bool kDout>
 __device__ __forceinline__ void bwd_load_step_part(const BwdArgs& a, uint32_t smem, const SeqSpan& seq, int b,
                                                    BwdStep step, int stage, int tid) {
-    if constexpr (kQ) {
-        auto q = bwd_tile_loader<T, D, false>(a, smem, seq, b, step, stage, tid);
-        if (q.active)
-#pragma unroll
-            for (int i = 0; i < decltype(q)::Plan::kPasses; ++i) q.pass(i);
-    }
-    if constexpr (kDout) {
-        auto d = bwd_tile_loader<T, D, true>(a, smem, seq, b, step, stage, tid);
-        if (d.active)
-#pragma unroll
-            for (int i = 0; i < decltype(d)::Plan::kPasses; ++i) d.pass(i);
-    }
+    if constexpr (kQ) bwd_tile_loader<T, D, false>(a, smem, seq, b, step, stage, tid).all_passes();
+    if constexpr (kDout) bwd_tile_loader<T, D, true>(a, smem, seq, b, step, stage, tid).all_passes();
     if constexpr (kQ) bwd_load_lse_dsum<T, D>(a, smem, b, step, stage, tid);
 }
 

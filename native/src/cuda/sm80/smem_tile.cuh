@@ -65,34 +65,37 @@ struct TileLoader {
     }
 
     // Pass i (passes go in order, each once): this thread's chunk in row r0 + i * kRowsPerPass.
-    __device__ __forceinline__ void pass(int i) {
-        const int r = r0 + i * Plan::kRowsPerPass;
-        if (Plan::kExactPasses || r < ROWS) {
-            const bool ok = col_ok && r < rows_valid;
-            cuda::cp_async_16(dst + uint32_t(i * Plan::kRowsPerPass * Tile::kPitch * 2), ok ? src : gmem, ok);
-        }
-        src += step;
-    }
+    __device__ __forceinline__ void pass(int i) { pass_impl<false>(i, true); }
 
     // The same, only where `issue` (predicated, no branch: for passes placed inside an unrolled GEMM).
-    __device__ __forceinline__ void pass_if(int i, bool issue) {
+    __device__ __forceinline__ void pass_if(int i, bool issue) { pass_impl<true>(i, issue); }
+
+    // Every pass at once.
+    __device__ __forceinline__ void all_passes() {
+        if (!active) return;
+#pragma unroll
+        for (int i = 0; i < Plan::kPasses; ++i) pass(i);
+    }
+
+  private:
+    template <bool kGuarded>
+    __device__ __forceinline__ void pass_impl(int i, bool issue) {
         const int r = r0 + i * Plan::kRowsPerPass;
         if (Plan::kExactPasses || r < ROWS) {
             const bool ok = col_ok && r < rows_valid;
-            cuda::cp_async_16_if(dst + uint32_t(i * Plan::kRowsPerPass * Tile::kPitch * 2), ok ? src : gmem, ok,
-                                 issue);
+            const uint32_t to = dst + uint32_t(i * Plan::kRowsPerPass * Tile::kPitch * 2);
+            if constexpr (kGuarded) cuda::cp_async_16_if(to, ok ? src : gmem, ok, issue);
+            else                    cuda::cp_async_16(to, ok ? src : gmem, ok);
         }
         src += step;
     }
 };
 
+// The whole tile at once.
 template <int ROWS, int COLS, int THREADS>
 __device__ __forceinline__ void load_tile_async(uint32_t smem, const uint16_t* gmem, int64_t row_stride,
                                                 int rows_valid, int cols_valid, int tid) {
-    TileLoader<ROWS, COLS, THREADS> loader(smem, gmem, row_stride, rows_valid, cols_valid, tid);
-    if (!loader.active) return;
-#pragma unroll
-    for (int i = 0; i < TileCopyPlan<ROWS, COLS, THREADS>::kPasses; ++i) loader.pass(i);
+    TileLoader<ROWS, COLS, THREADS>(smem, gmem, row_stride, rows_valid, cols_valid, tid).all_passes();
 }
 
 // 16-byte stores of a ROWS x COLS tile from shared memory; rows/columns past the valid ones are skipped.
