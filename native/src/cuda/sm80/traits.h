@@ -163,7 +163,9 @@ struct ScheduleDefault : ScheduleKnobs {};
 // - Q K^T with the K fragments 4 steps ahead (a whole k-step where BlockN is 64): ncu put the hdim-128
 //   forward's extra stalls (vs PyTorch's flash) on HMMAs waiting for the ldmatrix just issued before
 //   them. hdim 128 +2.3 to +4.2 %, hdim 256 +0 to +4.5 %, hdim 64 -0.2 to +1.8 %; a whole k-step at
-//   hdim 256 (8) and P V lookahead (2, 8) gained nothing more.
+//   hdim 256 (8) and P V lookahead (2, 8) gained nothing more. Later: hdim 96 +1.6 to +2.9 %, hdim 160
+//   +3.2 to +8.5 % (and its 16-byte spill gone); hdim 192 -1.0 to +0.4 % and 224 -2.0 to +0.1 %, so
+//   those two keep load-then-use.
 // - K and V tiles issued pass by pass inside the GEMMs: ncu put hdim 256's long-scoreboard stalls
 //   (16.5 % of samples vs flash's 2.8 %) on the address arithmetic right after the 16 cp.async of a
 //   tile, which waited for the cp.async still holding those registers. One pass every 2 steps: hdim
@@ -177,6 +179,12 @@ template <> struct ScheduleDefault<256> : ScheduleKnobs {
     static constexpr int kLaA = 1, kRedSpread = 2, kSplitLoad = 1, kBwdLoadEvery = 2;
 };
 template <> struct ScheduleDefault<64> : ScheduleKnobs {
+    static constexpr int kLaQK = 4;
+};
+template <> struct ScheduleDefault<96> : ScheduleKnobs {
+    static constexpr int kLaQK = 4;
+};
+template <> struct ScheduleDefault<160> : ScheduleKnobs {
     static constexpr int kLaQK = 4;
 };
 template <> struct ScheduleDefault<128> : ScheduleKnobs {
