@@ -149,8 +149,9 @@ __host__ __device__ constexpr int bwd_passes(int tuned, int fallback, int nf) {
 __host__ __device__ constexpr int tuned_or(int tuned, int fallback) { return tuned >= 0 ? tuned : fallback; }
 
 struct ScheduleKnobs {
-    static constexpr int kLaQK = 0, kLaPV = 0, kLoadEvery = 0;            // forward
-    static constexpr int kLaA = 0, kLaB = 0, kLaC = 0, kRedSpread = 0, kSplitLoad = 0, kBwdLoadEvery = 0;  // backward
+    static constexpr int kLaQK = 0, kLaPV = 0, kLoadEvery = 0;                               // forward
+    static constexpr int kLaA = 0, kLaB = 0, kLaC = 0, kRedSpread = 0, kSplitLoad = 0;      // backward
+    static constexpr int kBwdLoadEvery = 0;
 };
 template <int D>
 struct ScheduleDefault : ScheduleKnobs {};
@@ -159,6 +160,7 @@ struct ScheduleDefault : ScheduleKnobs {};
 // lookahead 1 of product A +3.8 % (a later run: +3.6 % against the plain schedule). hdim 64 and 128
 // gained nothing beyond noise from these knobs; hdim 192 and 224, same tile as 256, neither
 // (192: -1.5 %, 224: +0.3 %), so they keep the plain schedule.
+//
 // Forward (H100, seqlen 2k/8k, interleaved A/B in one run each):
 // - Q K^T with the K fragments 4 steps ahead (a whole k-step where BlockN is 64): ncu put the hdim-128
 //   forward's extra stalls (vs PyTorch's flash) on HMMAs waiting for the ldmatrix just issued before
@@ -173,22 +175,23 @@ struct ScheduleDefault : ScheduleKnobs {};
 //   (half the passes spread, the rest after the last step; 24-byte spill frame instead of 40) another
 //   +0.7 to +3.6 %; hdim 64 -2 to +1 % with any spacing, so it keeps whole-tile loads.
 // Backward hdim 256: the next step's Q and dO passes inside S^T and dV, one every 2 steps: +1.0 to
-// +3.9 % forward+backward (seqlen 2k/16k); hdim 128 -2.7 to +1.8 % and hdim 64 -2 to -4 %, so only 256.
-template <> struct ScheduleDefault<256> : ScheduleKnobs {
-    static constexpr int kLaQK = 4, kLoadEvery = 2;
-    static constexpr int kLaA = 1, kRedSpread = 2, kSplitLoad = 1, kBwdLoadEvery = 2;
-};
+// +3.9 % forward+backward (seqlen 2k/16k); with spacings 1, 2 and 4, hdim 128 -2.7 to +1.8 % and hdim
+// 64 -1.5 to -3.6 %, so only 256.
 template <> struct ScheduleDefault<64> : ScheduleKnobs {
     static constexpr int kLaQK = 4;
 };
 template <> struct ScheduleDefault<96> : ScheduleKnobs {
     static constexpr int kLaQK = 4;
 };
+template <> struct ScheduleDefault<128> : ScheduleKnobs {
+    static constexpr int kLaQK = 4, kLoadEvery = 8;
+};
 template <> struct ScheduleDefault<160> : ScheduleKnobs {
     static constexpr int kLaQK = 4;
 };
-template <> struct ScheduleDefault<128> : ScheduleKnobs {
-    static constexpr int kLaQK = 4, kLoadEvery = 8;
+template <> struct ScheduleDefault<256> : ScheduleKnobs {
+    static constexpr int kLaQK = 4, kLoadEvery = 2;
+    static constexpr int kLaA = 1, kRedSpread = 2, kSplitLoad = 1, kBwdLoadEvery = 2;
 };
 template <int D>
 struct Schedule {
@@ -196,7 +199,8 @@ struct Schedule {
     static constexpr int kLaQK = tuned_or(FA_SM80_LA_FWD_QK, Df::kLaQK);
     static constexpr int kLaPV = tuned_or(FA_SM80_LA_FWD_PV, Df::kLaPV);
     // Only where a tile's copy is branch-free (every thread busy, whole passes): head dims 64, 128, 256.
-    static constexpr int kLoadEvery = D == 64 || D == 128 || D == 256 ? tuned_or(FA_SM80_FWD_LOAD_EVERY, Df::kLoadEvery) : 0;
+    static constexpr int kLoadEvery =
+        D == 64 || D == 128 || D == 256 ? tuned_or(FA_SM80_FWD_LOAD_EVERY, Df::kLoadEvery) : 0;
     static constexpr int kLaA = tuned_or(FA_SM80_LA_BWD_A, Df::kLaA);
     static constexpr int kLaB = tuned_or(FA_SM80_LA_BWD_B, Df::kLaB);
     static constexpr int kLaC = tuned_or(FA_SM80_LA_BWD_C, Df::kLaC);
