@@ -11,7 +11,6 @@ namespace fa::sm80 {
 // step min(p * kEvery, steps - 1), so every pass is issued by the last step; none where !issue.
 template <int kEvery, typename Loader>
 __device__ __forceinline__ auto spread_passes_hook(Loader& loader, bool issue) {
-    static_assert(Loader::Plan::kAllActive && Loader::Plan::kExactPasses, "branch-free passes only");
     return [&loader, issue](auto I, auto N) {
         constexpr int step = decltype(I)::value, steps = decltype(N)::value;
         static_for<Loader::Plan::kPasses>([&](auto P) {

@@ -78,14 +78,19 @@ struct TileLoader {
     }
 
   private:
+    // The guarded form folds "row inside the tile" and "thread takes part" into the predicate too, so
+    // it never branches, whatever the plan.
     template <bool kGuarded>
     __device__ __forceinline__ void pass_impl(int i, bool issue) {
         const int r = r0 + i * Plan::kRowsPerPass;
-        if (Plan::kExactPasses || r < ROWS) {
+        const bool in_tile = Plan::kExactPasses || r < ROWS;
+        if (kGuarded || in_tile) {
             const bool ok = col_ok && r < rows_valid;
             const uint32_t to = dst + uint32_t(i * Plan::kRowsPerPass * Tile::kPitch * 2);
-            if constexpr (kGuarded) cuda::cp_async_16_if(to, ok ? src : gmem, ok, issue);
-            else                    cuda::cp_async_16(to, ok ? src : gmem, ok);
+            if constexpr (kGuarded)
+                cuda::cp_async_16_if(to, ok ? src : gmem, ok, issue && in_tile && (Plan::kAllActive || active));
+            else
+                cuda::cp_async_16(to, ok ? src : gmem, ok);
         }
         src += step;
     }

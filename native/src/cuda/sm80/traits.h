@@ -198,17 +198,13 @@ struct Schedule {
     using Df = ScheduleDefault<D>;
     static constexpr int kLaQK = tuned_or(FA_SM80_LA_FWD_QK, Df::kLaQK);
     static constexpr int kLaPV = tuned_or(FA_SM80_LA_FWD_PV, Df::kLaPV);
-    // Only where a tile's copy is branch-free (every thread busy, whole passes): head dims 64, 128, 256.
-    static constexpr int kLoadEvery =
-        D == 64 || D == 128 || D == 256 ? tuned_or(FA_SM80_FWD_LOAD_EVERY, Df::kLoadEvery) : 0;
+    static constexpr int kLoadEvery = tuned_or(FA_SM80_FWD_LOAD_EVERY, Df::kLoadEvery);
     static constexpr int kLaA = tuned_or(FA_SM80_LA_BWD_A, Df::kLaA);
     static constexpr int kLaB = tuned_or(FA_SM80_LA_BWD_B, Df::kLaB);
     static constexpr int kLaC = tuned_or(FA_SM80_LA_BWD_C, Df::kLaC);
     static constexpr int kRedSpread = tuned_or(FA_SM80_BWD_RED_SPREAD, Df::kRedSpread);
     static constexpr int kSplitLoad = tuned_or(FA_SM80_BWD_SPLIT_LOAD, Df::kSplitLoad);
-    // As kLoadEvery, where the backward's Q and dO copies are branch-free: head dims 64, 128, 256.
-    static constexpr int kBwdLoadEvery =
-        D == 64 || D == 128 || D == 256 ? tuned_or(FA_SM80_BWD_LOAD_EVERY, Df::kBwdLoadEvery) : 0;
+    static constexpr int kBwdLoadEvery = tuned_or(FA_SM80_BWD_LOAD_EVERY, Df::kBwdLoadEvery);
 };
 
 // Deterministic dQ kernel: forward-shaped (warps own query rows), one 16-row fragment per warp.
