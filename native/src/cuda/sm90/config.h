@@ -14,6 +14,10 @@
 #ifndef FA_SM90_TUNE_FP8_RESCALE_X10
 #define FA_SM90_TUNE_FP8_RESCALE_X10 -1
 #endif
+// Tuning builds: stages of the FP8 kernels' transposed-V ring (default: as many as the K/V rings).
+#ifndef FA_SM90_TUNE_VT_STAGES
+#define FA_SM90_TUNE_VT_STAGES -1
+#endif
 
 namespace fa::sm90 {
 
@@ -49,6 +53,9 @@ struct FwdConfig {
     // Vt: kHeadDim rows of kBlockN keys, 128-byte swizzled rows.
     static constexpr bool kTransposeV = kFp8;
     static constexpr int kVtRowBytes = 128;
+    // Vt stages: the transposer fills Vt[s] only once both consumers' P·V have left it, so with more Vt
+    // than V stages it can run further ahead of them.
+    static constexpr int kVtStages = kTransposeV && FA_SM90_TUNE_VT_STAGES > 0 ? FA_SM90_TUNE_VT_STAGES : kStages;
 
     // setmaxnreg budgets: 128 * producer + 256 * consumer must fit the 384 x 168 the kernel starts with.
     // Consumers hold S (N/2), P (N/4, or N/8 for fp8) and O (D/2) live at once: at most 188 values here,

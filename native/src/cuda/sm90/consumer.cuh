@@ -46,7 +46,8 @@ struct Consumer {
     int wg;           // 0 or 1: which 64 rows of the tile
     int tid;          // thread index within the warpgroup
     FragmentCoords fc;
-    PipeState<Cfg::kStages> k_pipe, v_pipe;
+    PipeState<Cfg::kStages> k_pipe;
+    PipeState<Cfg::kTransposeV ? Cfg::kVtStages : Cfg::kStages> v_pipe;  // the Vt ring for FP8
 
     __device__ __forceinline__ Consumer(const FwdArgs& a, Smem s, int wg_, int tid_)
         : args(a), smem(s), wg(wg_), tid(tid_), fc(tid_) {}

@@ -29,8 +29,15 @@ __device__ __forceinline__ void init_barriers(const SmemLayout<Cfg>& smem) {
         // FP8: V is read by the 3 transposer warps, Vt by the consumers, and each buffer has its own
         // "empty" barrier, so TMA refills V as soon as it is transposed, not after the P·V that reads Vt.
         mbarrier::init(smem.v_empty(s), Cfg::kTransposeV ? 3 : 8);
-        if constexpr (Cfg::kTransposeV) {
+        if constexpr (Cfg::kTransposeV && Cfg::kVtStages == Cfg::kStages) {
             mbarrier::init(smem.vt_full(s), 3);  // one per transposer warp
+            mbarrier::init(smem.vt_empty(s), 8);
+        }
+    }
+    if constexpr (Cfg::kTransposeV && Cfg::kVtStages != Cfg::kStages) {
+#pragma unroll
+        for (int s = 0; s < Cfg::kVtStages; ++s) {
+            mbarrier::init(smem.vt_full(s), 3);
             mbarrier::init(smem.vt_empty(s), 8);
         }
     }

@@ -19,7 +19,7 @@ struct SmemLayout {
     static constexpr uint32_t kK = align1k(kQ + kQBytes);
     static constexpr uint32_t kV = align1k(kK + Cfg::kStages * kKVStageBytes);
     static constexpr uint32_t kVt = align1k(kV + Cfg::kStages * kKVStageBytes);
-    static constexpr uint32_t kBarriers = align1k(kVt + Cfg::kStages * kVtStageBytes);
+    static constexpr uint32_t kBarriers = align1k(kVt + Cfg::kVtStages * kVtStageBytes);
 
     // Barrier slots (8 bytes each).
     static constexpr uint32_t kBarQFull = 0;
@@ -29,8 +29,8 @@ struct SmemLayout {
     static constexpr uint32_t kBarVFull = kBarKEmpty + Cfg::kStages;
     static constexpr uint32_t kBarVEmpty = kBarVFull + Cfg::kStages;
     static constexpr uint32_t kBarVtFull = kBarVEmpty + Cfg::kStages;
-    static constexpr uint32_t kBarVtEmpty = kBarVtFull + Cfg::kStages;
-    static constexpr uint32_t kNumBarriers = kBarVtEmpty + Cfg::kStages;
+    static constexpr uint32_t kBarVtEmpty = kBarVtFull + Cfg::kVtStages;
+    static constexpr uint32_t kNumBarriers = kBarVtEmpty + Cfg::kVtStages;
 
     static constexpr uint32_t kBytes = kBarriers + 8 * kNumBarriers;
     // The dynamic-smem base is only guaranteed 16-byte aligned: room to round it up to 1024.

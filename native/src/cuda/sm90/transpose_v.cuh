@@ -39,9 +39,12 @@ struct VTransposer {
     static constexpr bool kRotateStores = kColGroups >= 32;
     static constexpr int kUnits = (Cfg::kBlockN / 16) * kColGroups;
 
+    static constexpr bool kOwnVtRing = Cfg::kVtStages != Cfg::kStages;
+
     const FwdArgs& args;
     Smem smem;
-    PipeState<Cfg::kStages> pipe;
+    PipeState<Cfg::kStages> pipe;          // V[s]; also Vt[s] unless Vt has its own ring
+    PipeState<Cfg::kVtStages> vt_pipe;     // Vt, when kOwnVtRing
 
     __device__ __forceinline__ uint32_t v_offset(int key, int col) const {
         const int chunk = col / Cfg::kChunkCols;
@@ -72,8 +75,8 @@ struct VTransposer {
         out[3] = __byte_perm(ab_hi, cd_hi, 0x7632);
     }
 
-    __device__ __forceinline__ void transpose_stage(int stage, int tid) const {
-        const uint32_t v = smem.v(stage), vt = smem.vt(stage);
+    __device__ __forceinline__ void transpose_stage(int stage, int vt_stage, int tid) const {
+        const uint32_t v = smem.v(stage), vt = smem.vt(vt_stage);
         for (int u = tid; u < kUnits; u += kThreads) {
             const int group = u % kColGroups;
             const int col = group * 4;
@@ -108,18 +111,21 @@ struct VTransposer {
             const BlockRange r = block_range<Cfg::kBlockM, Cfg::kBlockN>(args, t.m_block);
             for (int i = 0; i < r.n_max; ++i) {
                 const int s = pipe.stage;
+                const int ts = kOwnVtRing ? vt_pipe.stage : s;
+                const uint32_t vt_phase = kOwnVtRing ? vt_pipe.phase : pipe.phase;
                 mbarrier::wait_warp(smem.v_full(s), pipe.phase);
-                mbarrier::wait_warp(smem.vt_empty(s), pipe.phase ^ 1u);
-                transpose_stage(s, tid);
+                mbarrier::wait_warp(smem.vt_empty(ts), vt_phase ^ 1u);
+                transpose_stage(s, ts, tid);
                 // Generic-proxy loads and stores must be ordered before the async-proxy accesses that
-                // follow the arrivals: the TMA refill of V[s] and the consumers' wgmma reads of Vt[s].
+                // follow the arrivals: the TMA refill of V[s] and the consumers' wgmma reads of Vt[ts].
                 tma::fence_proxy_async_smem();
                 __syncwarp();
                 if (lane == 0) {
                     mbarrier::arrive(smem.v_empty(s));
-                    mbarrier::arrive(smem.vt_full(s));
+                    mbarrier::arrive(smem.vt_full(ts));
                 }
                 pipe.advance();
+                if constexpr (kOwnVtRing) vt_pipe.advance();
             }
         }
     }
