@@ -78,7 +78,8 @@ class Peer:
         if layout == "bhsd":
             mk = lambda: torch.randn(b, h, s, d, dtype=torch.bfloat16, device="cuda", requires_grad=True)
         else:
-            mk = lambda: torch.randn(b, s, h, d, dtype=torch.bfloat16, device="cuda").transpose(1, 2).detach().requires_grad_()
+            mk = lambda: (torch.randn(b, s, h, d, dtype=torch.bfloat16, device="cuda")
+                          .transpose(1, 2).detach().requires_grad_())
         self.q, self.k, self.v = mk(), mk(), mk()
         self.dout = torch.randn(b, h, s, d, dtype=torch.bfloat16, device="cuda")
         self.backend, self.causal = backend, causal
