@@ -50,6 +50,9 @@ struct FwdBlock {
     uint32_t smem;      // shared-window address of the block's shared memory (FwdShape layout)
 };
 
+// Ring slot of the tile issued at iteration `it`: tiles alternate between 2 slots, or share 1.
+__device__ __forceinline__ int fwd_slot(int it, int stages) { return stages == 2 ? (it & 1) : 0; }
+
 // Key and value tiles are issued separately (V while S = Q K^T is computed, K while P V is), each
 // into a ring of `stages` slots: with 2 stages a tile is requested about one iteration before use,
 // with 1 (devices short of smem) about half an iteration.
@@ -59,7 +62,7 @@ __device__ __forceinline__ void fwd_load_tile(uint32_t smem, const uint16_t* bas
     using S = FwdShape<T, D>;
     if (it < n_end) {
         const int n0 = (n_end - 1 - it) * S::kBlockN;
-        const int slot = stages == 2 ? (it & 1) : 0;
+        const int slot = fwd_slot(it, stages);
         load_tile_async<S::kBlockN, D, S::kThreads>(kV ? S::v_addr(smem, slot) : S::k_addr(smem, slot),
                                                      base + n0 * row_stride, row_stride, seqlen_k - n0, head_dim, tid);
     }
@@ -197,12 +200,12 @@ __global__ void __launch_bounds__(FwdShape<T, D>::kThreads, 1) fwd_kernel(const 
     constexpr int kEvery = Schedule<D>::kLoadEvery;
     for (int it = 0; it < n_end; ++it) {
         const int n_block = n_end - 1 - it;
-        const int slot = stages == 2 ? (it & 1) : 0;
+        const int slot = fwd_slot(it, stages);
         float s[MF][S::kSFrags][4];
         // K(it) landed; every warp is past P V of the previous tile, so its V slot is free.
         fwd_wait(stages);
         if constexpr (kEvery > 0) {  // V's passes between the Q K^T steps
-            const int v_it = it + stages - 1, v_slot = stages == 2 ? (v_it & 1) : 0;
+            const int v_it = it + stages - 1, v_slot = fwd_slot(v_it, stages);
             auto v_load = fwd_tile_loader<T, D>(S::v_addr(blk.smem, v_slot), blk.v, a.v.row_stride, v_it, n_end,
                                                 seq.seqlen_k, a.head_dim, tid);
             fwd_scores<T, D>(s, blk, mask, n_block, slot, m0, warp_row0, lane,
@@ -216,7 +219,7 @@ __global__ void __launch_bounds__(FwdShape<T, D>::kThreads, 1) fwd_kernel(const 
         // V(it) landed; every warp is past Q K^T of this tile, so its K slot is free.
         fwd_wait(stages);
         if constexpr (kEvery > 0) {  // K's passes between the P V steps
-            const int k_it = it + stages, k_slot = stages == 2 ? (k_it & 1) : 0;
+            const int k_it = it + stages, k_slot = fwd_slot(k_it, stages);
             auto k_load = fwd_tile_loader<T, D>(S::k_addr(blk.smem, k_slot), blk.k, a.k.row_stride, k_it, n_end,
                                                 seq.seqlen_k, a.head_dim, tid);
             softmax.update(s, o, a.scale_log2);
