@@ -3,7 +3,8 @@ memory-efficient), measured in one run on one GPU, plus a dense bf16 GEMM as the
 
 bf16, 16384 tokens per call (batch = 16384 / seqlen), heads 32 at hdim 64 and 16 otherwise.
 FLOPs: forward 4*b*h*s^2*d (halved when causal), backward 2.5x forward; backward time is
-(forward + backward) - forward. Medians of triton.testing.do_bench. Our calls go through ctypes
+(forward + backward) - forward. Each number is the median over --reps repetitions that time every
+implementation of a shape in turn (triton.testing.do_bench medians inside). Our calls go through ctypes
 (a few microseconds each, included). Writes bench.md (table, raw numbers in a comment) to $OUT when set.
 
   python3 bench.py [--quick] [--dims 64,128,256] [--seqlens 512,2048,8192,16384] [--layout bhsd|bshd]
@@ -14,6 +15,7 @@ Every implementation reads q/k/v from the same memory layout: by default the pee
 import argparse
 import json
 import os
+import statistics
 import sys
 import time
 
@@ -95,18 +97,28 @@ class Peer:
         torch.autograd.grad(out, (self.q, self.k, self.v), self.dout)
 
 
-def measure(make, flops_fwd):
-    try:
-        runner = make()
-    except Exception as e:  # noqa: BLE001 - a peer that cannot run a shape is reported as such
-        return None, None, str(e).splitlines()[0][:80]
-    t_f = bench_ms(runner.fwd)
-    t_fb = bench_ms(runner.fwd_bwd)
-    del runner
+def measure_interleaved(makers, flops_fwd, reps):
+    """TFLOP/s (fwd, bwd, error) per implementation. Every repetition times each implementation in turn,
+    starting one later each time, so that clock and thermal drift over the run hit all of them alike;
+    the medians over the repetitions are reported."""
+    runners, result = {}, {}
+    for name, make in makers:
+        try:
+            runners[name] = make()
+        except Exception as e:  # noqa: BLE001 - a peer that cannot run a shape is reported as such
+            result[name] = (None, None, str(e).splitlines()[0][:80])
+    order = list(runners)
+    t_f, t_fb = {n: [] for n in order}, {n: [] for n in order}
+    for r in range(reps):
+        for n in order[r % len(order):] + order[:r % len(order)] if order else []:
+            t_f[n].append(bench_ms(runners[n].fwd))
+            t_fb[n].append(bench_ms(runners[n].fwd_bwd))
+    for n in order:
+        f, fb = statistics.median(t_f[n]), statistics.median(t_fb[n])
+        result[n] = (flops_fwd / f / 1e9, 2.5 * flops_fwd / max(fb - f, 1e-6) / 1e9, None)
+    del runners
     torch.cuda.empty_cache()
-    fwd = flops_fwd / t_f / 1e9
-    bwd = 2.5 * flops_fwd / max(t_fb - t_f, 1e-6) / 1e9
-    return fwd, bwd, None
+    return result
 
 
 def peak_memory(lib, s=16384, h=16, d=128):
@@ -142,6 +154,7 @@ def main():
     ap.add_argument("--lib", default=None)
     ap.add_argument("--only-ours", action="store_true", help="no peers, GEMM or memory (tuning runs)")
     ap.add_argument("--causal", default="0,1")
+    ap.add_argument("--reps", type=int, default=3, help="interleaved repetitions per shape (medians reported)")
     ap.add_argument("--layout", choices=("bhsd", "bshd"), default="bhsd",
                     help="memory layout of q/k/v for every implementation (default: the peers' contiguous one)")
     args = ap.parse_args()
@@ -165,10 +178,12 @@ def main():
             for causal in [c == "1" for c in args.causal.split(",")]:
                 flops = 4 * b * h * s * s * d / (2 if causal else 1)
                 rec = {"hdim": d, "seqlen": s, "batch": b, "heads": h, "causal": causal}
-                rec["ours"] = measure(lambda: Ours(lib, b, s, h, d, causal, args.layout), flops)
-                for name, backend in PEERS:
-                    rec[name] = (None, None, None) if args.only_ours else measure(
-                        lambda: Peer(backend, b, s, h, d, causal, args.layout), flops)
+                makers = [("ours", lambda: Ours(lib, b, s, h, d, causal, args.layout))]
+                if not args.only_ours:
+                    makers += [(name, lambda be=backend: Peer(be, b, s, h, d, causal, args.layout))
+                               for name, backend in PEERS]
+                rec.update({name: (None, None, None) for name, _ in PEERS})
+                rec.update(measure_interleaved(makers, flops, args.reps))
                 records.append(rec)
                 f = lambda x: "-" if x is None else f"{x:.0f}"
                 of, ob = rec["ours"][0], rec["ours"][1]

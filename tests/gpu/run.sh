@@ -77,7 +77,7 @@ fi
 
 if [ $BENCH = 1 ]; then
   t=$SECONDS
-  timeout $(limit 220) python3 bench.py $QUICK > "$OUT/bench.log" 2>&1
+  timeout $(limit 420) python3 bench.py $QUICK > "$OUT/bench.log" 2>&1
   step bench "rc=$?"
   grep -v "^<!--" "$OUT/bench.md" 2>/dev/null || tail -20 "$OUT/bench.log"
 fi

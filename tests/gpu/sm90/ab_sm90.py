@@ -91,8 +91,10 @@ def main():
                         continue
                     fns.append((peer_name, peer))
                     times = {n: [] for n, _ in fns}
-                    for _ in range(args.reps):
-                        for n, fn in fns:
+                    # Each repetition starts one build later: identical builds measured 1-4 % apart
+                    # when the same one always went first.
+                    for r in range(args.reps):
+                        for n, fn in fns[r % len(fns):] + fns[:r % len(fns)]:
                             times[n].append(time_ms(fn, 2, args.iters))
                     work = flops * (3.5 if dt == "fa2bwd" else 1.0)
                     tf = {n: work / statistics.median(t) / 1e9 for n, t in times.items()}

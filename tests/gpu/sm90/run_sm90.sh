@@ -60,9 +60,11 @@ phase_env() {
 
 phase_build() {
     # -Xptxas=-v for every CUDA file: registers, spills and wgmma serialisation notes of each kernel.
+    # BUILD_CMAKE_ARGS adds CMake options (';'-separated), e.g. -DFLASHATTN_SM90=OFF for FA2-only A/B runs.
+    local extra=${BUILD_CMAKE_ARGS:-}
     run_limited "build" 480 "$OUT/build.log" bash -c "
         cmake -S native -B '$BUILD' -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLASHATTN_CUDA=ON \
-              -DFLASHATTN_CUDA_ARCHS=90 -DCMAKE_CUDA_FLAGS='-Xptxas=-v' &&
+              -DFLASHATTN_CUDA_ARCHS=90 -DCMAKE_CUDA_FLAGS='-Xptxas=-v' ${extra//;/ } &&
         cmake --build '$BUILD' -j16"
     local rc=$?
     if [ -f "$FLASHATTN_LIB" ] && [ $rc -eq 0 ]; then
