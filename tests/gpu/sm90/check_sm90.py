@@ -75,10 +75,13 @@ def make_qkv(shape, dtype, layout, device, gen):
     return q, k, v
 
 
-def poisoned_out(b, sq, hq, d, dtype, device):
-    big = torch.full((b, sq + GUARD, hq, d), float("nan"), dtype=dtype, device=device)
+def poisoned_out(b, sq, hq, d, dtype, device, shift=0, pad=0):
+    """NaN-poisoned out inside a buffer with sentinel guard rows after it. shift / pad: out starts `shift`
+    elements into each (row, head) slot of d + shift + pad elements, so that it is not 16-byte aligned or
+    its strides are not multiples of 8 elements (the epilogue's 4-byte path)."""
+    big = torch.full((b, sq + GUARD, hq, d + shift + pad), float("nan"), dtype=dtype, device=device)
     big[:, sq:] = 7.0  # guard band sentinel
-    return big, big[:, :sq]
+    return big, big[:, :sq, :, shift:shift + d]
 
 
 def wait_or_die(what, timeout):
@@ -146,11 +149,11 @@ def compare(out_big, out, lse, ref_out, ref_lse, sq, tol):
     return not problems, detail + ("" if not problems else " -- " + "; ".join(problems))
 
 
-def check_16bit(lib, res, dtype, d, shape, causal, layout, gen, timeout, tag=""):
+def check_16bit(lib, res, dtype, d, shape, causal, layout, gen, timeout, tag="", out_shift=0, out_pad=0):
     b, sq, sk, hq, hkv = shape
     dev = torch.device("cuda")
     q, k, v = make_qkv((b, sq, sk, hq, hkv, d), dtype, layout, dev, gen)
-    out_big, out = poisoned_out(b, sq, hq, d, dtype, dev)
+    out_big, out = poisoned_out(b, sq, hq, d, dtype, dev, out_shift, out_pad)
     lse = torch.full((b, hq, sq), float("nan"), dtype=torch.float32, device=dev)
     name = f"{str(dtype)[6:]} d{d} b{b} sq{sq} sk{sk} h{hq}/{hkv} {'causal' if causal else 'full'} {layout}{tag}"
     st, msg = run_fwd(lib, q, k, v, out, lse, causal, fa.FA_BACKEND_CUDA_SM90, timeout=timeout, what=name)
@@ -159,6 +162,10 @@ def check_16bit(lib, res, dtype, d, shape, causal, layout, gen, timeout, tag="")
         return
     ref_out, ref_lse = reference(q, k, v, causal, 1.0 / math.sqrt(d))
     ok, detail = compare(out_big, out, lse, ref_out, ref_lse, sq, TOL[dtype])
+    if out_shift or out_pad:
+        beside = torch.cat([out_big[:, :sq, :, :out_shift], out_big[:, :sq, :, out_shift + d:]], dim=-1)
+        if not bool(torch.isnan(beside).all()):
+            ok, detail = False, detail + " -- columns beside out were written"
     res.report(name, ok, detail)
 
 
@@ -261,6 +268,7 @@ TINY_SHAPES = [(1, 130, 200, 2, 1), (1, 200, 70, 2, 2), (1, 300, 300, 1, 1)]
 VARIANTS = [({"FLASHATTN_SM90_BLOCK_N": "wide"}, False, (64,), (torch.bfloat16, torch.float16)),
             ({"FLASHATTN_SM90_SCHEDULER": "static"}, True, (64, 128), (torch.bfloat16,))]
 VARIANT_SHAPES = [(2, 1000, 1000, 4, 2), (4, 1300, 1300, 8, 8), (1, 1000, 17, 4, 4), (1, 17, 1000, 4, 4)]
+OUT_MISALIGNED = [(2, 6), (0, 2)]  # (elements before out, after it) in each (row, head) slot
 FP8_SHAPES = [(1, 128, 128, 1, 1), (2, 17, 17, 2, 2), (1, 1000, 1000, 4, 2), (1, 1000, 17, 2, 2), (1, 17, 1000, 2, 2),
               (1, 2048, 2048, 2, 1)]
 
@@ -319,6 +327,12 @@ def main():
                         check_16bit(lib, res, dtype, d, shape, causal, "bshd", gen, args.hang_timeout, tag)
             for key in env:
                 os.environ.pop(key)
+        # out not 16-byte aligned, or with strides that are not multiples of 8 elements: the 4-byte stores.
+        for shift, pad in OUT_MISALIGNED:
+            for d in (128, 256):
+                for shape in TINY_SHAPES[:2] if args.tiny else VARIANT_SHAPES[:2]:
+                    check_16bit(lib, res, torch.bfloat16, d, shape, True, "bshd", gen, args.hang_timeout,
+                                f" out shift {shift} pad {pad}", shift, pad)
     if want("api") and not args.tiny:
         check_api(lib, res, args.hang_timeout)
 

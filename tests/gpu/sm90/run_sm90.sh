@@ -60,8 +60,9 @@ phase_env() {
 
 phase_build() {
     # -Xptxas=-v for every CUDA file: registers, spills and wgmma serialisation notes of each kernel.
-    # BUILD_CMAKE_ARGS adds CMake options (';'-separated), e.g. -DFLASHATTN_SM90=OFF for FA2-only A/B runs.
-    local extra=${BUILD_CMAKE_ARGS:-}
+    # BUILD_CMAKE_ARGS adds CMake options (';'-separated), e.g. -DFLASHATTN_SM90=OFF for FA2-only A/B runs;
+    # without it FLASHATTN_SM90 is reset to AUTO, since a warm machine's CMake cache keeps the last value.
+    local extra=${BUILD_CMAKE_ARGS:--DFLASHATTN_SM90=AUTO}
     run_limited "build" 480 "$OUT/build.log" bash -c "
         cmake -S native -B '$BUILD' -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLASHATTN_CUDA=ON \
               -DFLASHATTN_CUDA_ARCHS=90 -DCMAKE_CUDA_FLAGS='-Xptxas=-v' ${extra//;/ } &&

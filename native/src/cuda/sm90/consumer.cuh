@@ -165,6 +165,9 @@ struct Consumer {
 
         float o_factor[2], lse[2];
         softmax.finalize(args.out_scale, args.scale, o_factor, lse);
+#if defined(FA_SM90_TUNE_NO_STORE)  // timing only: O computed, stores skipped (wrong results)
+        if (o[0] == 1234.5f && lse[0] == 5.4321f)
+#endif
         store_output<OutT>(args, o, o_factor, lse, fc, rows, t.head, t.batch);
     }
 };

@@ -16,6 +16,7 @@ struct FwdArgs {
     void* out;                 // out_dtype (bf16/fp16), (batch, seqlen_q, heads_q, head_dim) strided
     float* lse;                // (batch, heads_q, seqlen_q) contiguous, or null
     int64_t out_batch_stride, out_row_stride, out_head_stride;
+    int32_t out_vec16;         // out 16-byte aligned and every stride a multiple of 8 elements (epilogue.cuh)
 
     int32_t batch, seqlen_q, seqlen_k, num_heads_q, num_heads_kv;
     int32_t heads_per_kv;      // num_heads_q / num_heads_kv

@@ -76,6 +76,8 @@ fa_status launch_fwd(const fa_params& p) {
     a.out_batch_stride = p.out_batch_stride;
     a.out_row_stride = p.out_row_stride;
     a.out_head_stride = p.out_head_stride;
+    a.out_vec16 = reinterpret_cast<uintptr_t>(p.out) % 16 == 0 && p.out_row_stride % 8 == 0 &&
+                  p.out_head_stride % 8 == 0 && p.out_batch_stride % 8 == 0;
     a.batch = p.batch;
     a.seqlen_q = p.seqlen_q;
     a.seqlen_k = p.seqlen_k;
