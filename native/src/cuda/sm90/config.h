@@ -14,6 +14,10 @@
 #ifndef FA_SM90_TUNE_FP8_RESCALE_X10
 #define FA_SM90_TUNE_FP8_RESCALE_X10 -1
 #endif
+// Tuning builds: -DFA_SM90_TUNE_TMA_STORE=0 keeps the register stores of O at every head dim.
+#ifndef FA_SM90_TUNE_TMA_STORE
+#define FA_SM90_TUNE_TMA_STORE -1
+#endif
 // Tuning builds: stages of the FP8 kernels' transposed-V ring (default: as many as the K/V rings).
 #ifndef FA_SM90_TUNE_VT_STAGES
 #define FA_SM90_TUNE_VT_STAGES -1
@@ -56,6 +60,13 @@ struct FwdConfig {
     // Vt stages: the transposer fills Vt[s] only once both consumers' P·V have left it, so with more Vt
     // than V stages it can run further ahead of them.
     static constexpr int kVtStages = kTransposeV && FA_SM90_TUNE_VT_STAGES > 0 ? FA_SM90_TUNE_VT_STAGES : kStages;
+
+    // O leaves through shared memory and a TMA store (epilogue.cuh) where a staging tile per consumer
+    // warpgroup (64 rows x head_dim, 16-bit) still fits next to the pipeline: head_dim <= 128. It is
+    // staged in 64-column chunks of 128-byte swizzled rows, one TMA box each.
+    static constexpr bool kTmaStoreO = FA_SM90_TUNE_TMA_STORE != 0 && kHeadDim <= 128;
+    static constexpr int kOutChunkCols = 64;
+    static constexpr int kOutChunks = kHeadDim / kOutChunkCols;
 
     // setmaxnreg budgets: 128 * producer + 256 * consumer must fit the 384 x 168 the kernel starts with.
     // Consumers hold S (N/2), P (N/4, or N/8 for fp8) and O (D/2) live at once: at most 188 values here,

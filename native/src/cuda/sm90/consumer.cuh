@@ -30,6 +30,7 @@ namespace fa::sm90 {
 enum NamedBarrier : uint32_t {
     kBarrierTurnWG0 = 1,  // ids 1, 2: the pingpong turns of consumer warpgroups 0 and 1
     kBarrierTurnWG1 = 2,
+    kBarrierEpilogueWG0 = 3,  // ids 3, 4: each warpgroup's own TMA-store epilogue (128 threads)
 };
 
 template <class Cfg, class OutT>
@@ -80,6 +81,8 @@ struct Consumer {
             mbarrier::wait_warp(smem.q_full(), tile_parity);
             process_tile(t);
         }
+        // The staging tiles must outlive the last TMA stores that read them.
+        if (Cfg::kTmaStoreO && args.o_tma && tid == 0) tma::wait_group<0>();
     }
 
     __device__ __forceinline__ void process_tile(const Tile& t) {
@@ -168,7 +171,13 @@ struct Consumer {
 #if defined(FA_SM90_TUNE_NO_STORE)  // timing only: O computed, stores skipped (wrong results)
         if (o[0] == 1234.5f && lse[0] == 5.4321f)
 #endif
-        store_output<OutT>(args, o, o_factor, lse, fc, rows, t.head, t.batch);
+        {
+            if (Cfg::kTmaStoreO && args.o_tma)
+                store_output_tma<Cfg, OutT>(args, smem.o(wg), kBarrierEpilogueWG0 + wg, o, o_factor, lse, fc, rows,
+                                            row_base, t.head, t.batch, tid);
+            else
+                store_output<OutT>(args, o, o_factor, lse, fc, rows, t.head, t.batch);
+        }
     }
 };
 

@@ -12,11 +12,13 @@ struct FwdArgs {
     TensorMap tma_q;
     TensorMap tma_k;
     TensorMap tma_v;
+    TensorMap tma_o;           // out, when o_tma: 64-column x 64-row boxes, 128-byte swizzle
 
     void* out;                 // out_dtype (bf16/fp16), (batch, seqlen_q, heads_q, head_dim) strided
     float* lse;                // (batch, heads_q, seqlen_q) contiguous, or null
     int64_t out_batch_stride, out_row_stride, out_head_stride;
     int32_t out_vec16;         // out 16-byte aligned and every stride a multiple of 8 elements (epilogue.cuh)
+    int32_t o_tma;             // O leaves through tma_o (Cfg::kTmaStoreO and TMA can address out)
 
     int32_t batch, seqlen_q, seqlen_k, num_heads_q, num_heads_kv;
     int32_t heads_per_kv;      // num_heads_q / num_heads_kv

@@ -58,6 +58,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) fwd_kernel(const __grid_cons
         tma::prefetch_map(&args.tma_q);
         tma::prefetch_map(&args.tma_k);
         tma::prefetch_map(&args.tma_v);
+        if (Cfg::kTmaStoreO && args.o_tma) tma::prefetch_map(&args.tma_o);
         init_barriers<Cfg>(smem);
     }
     __syncthreads();

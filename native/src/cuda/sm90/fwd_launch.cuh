@@ -9,6 +9,8 @@
 #include "cuda/sm90/tensor_map.h"
 
 #include <cuda_runtime_api.h>
+#include <cuda_bf16.h>
+#include <type_traits>
 
 namespace fa::sm90 {
 
@@ -101,6 +103,28 @@ fa_status launch_fwd(const fa_params& p) {
     a.scale_log2 = a.scale * 1.4426950408889634f;
 
     if (units == 0) return FA_OK;
+    if constexpr (Cfg::kTmaStoreO) {
+        // out takes the TMA store where TMA can address it; otherwise the register stores (no error).
+        TensorMapDesc od{};
+        od.ptr = p.out;
+        od.elem_bytes = 2;
+        od.is_bf16 = std::is_same_v<OutT, __nv_bfloat16>;
+        od.head_dim = p.head_dim;
+        od.seqlen = p.seqlen_q;
+        od.heads = p.num_heads_q;
+        od.batch = p.batch;
+        od.row_stride = p.out_row_stride;
+        od.head_stride = p.out_head_stride;
+        od.batch_stride = p.out_batch_stride;
+        od.box_cols = Cfg::kOutChunkCols;
+        od.box_rows = Cfg::kRowsPerConsumer;
+        od.swizzle_bytes = 128;
+        char why[160];
+        if (tensor_map_unsupported(od, "out", why, sizeof why) == nullptr) {
+            if (fa_status st = encode_tensor_map(&a.tma_o, od, "out"); st != FA_OK) return st;
+            a.o_tma = 1;
+        }
+    }
 
     using Smem = SmemLayout<Cfg>;
     auto kernel = fwd_kernel<Cfg, OutT>;

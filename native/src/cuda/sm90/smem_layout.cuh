@@ -1,5 +1,5 @@
 // Shared-memory carve-up of one CTA: Q, the K and V stages (and, for FP8, the transposed V stages),
-// then the mbarriers. Every tile starts on a 1024-byte boundary, the span of a 128-byte swizzle atom.
+// the O staging tiles of the TMA-store epilogue where it fits, then the mbarriers. Every tile starts on a 1024-byte boundary, the span of a 128-byte swizzle atom.
 #pragma once
 #include <cstdint>
 
@@ -12,6 +12,8 @@ struct SmemLayout {
     static constexpr uint32_t kKVChunkBytes = Cfg::kBlockN * Cfg::kSwizzleBytes;
     static constexpr uint32_t kKVStageBytes = Cfg::kChunks * kKVChunkBytes;
     static constexpr uint32_t kVtStageBytes = Cfg::kTransposeV ? Cfg::kHeadDim * Cfg::kVtRowBytes : 0;
+    static constexpr uint32_t kOChunkBytes = Cfg::kRowsPerConsumer * 128;  // 64 rows of 64 16-bit columns
+    static constexpr uint32_t kOStageBytes = Cfg::kTmaStoreO ? Cfg::kOutChunks * kOChunkBytes : 0;  // per warpgroup
 
     static constexpr uint32_t align1k(uint32_t x) { return (x + 1023u) & ~1023u; }
 
@@ -19,7 +21,8 @@ struct SmemLayout {
     static constexpr uint32_t kK = align1k(kQ + kQBytes);
     static constexpr uint32_t kV = align1k(kK + Cfg::kStages * kKVStageBytes);
     static constexpr uint32_t kVt = align1k(kV + Cfg::kStages * kKVStageBytes);
-    static constexpr uint32_t kBarriers = align1k(kVt + Cfg::kVtStages * kVtStageBytes);
+    static constexpr uint32_t kO = align1k(kVt + Cfg::kVtStages * kVtStageBytes);
+    static constexpr uint32_t kBarriers = align1k(kO + Cfg::kConsumerWarpgroups * kOStageBytes);
 
     // Barrier slots (8 bytes each).
     static constexpr uint32_t kBarQFull = 0;
@@ -43,6 +46,7 @@ struct SmemLayout {
     __device__ __forceinline__ uint32_t k(int stage) const { return base + kK + stage * kKVStageBytes; }
     __device__ __forceinline__ uint32_t v(int stage) const { return base + kV + stage * kKVStageBytes; }
     __device__ __forceinline__ uint32_t vt(int stage) const { return base + kVt + stage * kVtStageBytes; }
+    __device__ __forceinline__ uint32_t o(int wg) const { return base + kO + wg * kOStageBytes; }
     __device__ __forceinline__ uint32_t bar(uint32_t slot) const { return base + kBarriers + 8 * slot; }
 
     __device__ __forceinline__ uint32_t q_full() const { return bar(kBarQFull); }
