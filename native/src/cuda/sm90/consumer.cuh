@@ -12,6 +12,8 @@
 // Both walk the same tiles and key blocks, so every sync pairs with exactly one arrive; warpgroup 0
 // starts with one extra arrive on its own barrier, which stays the invariant across tiles.
 #pragma once
+#include <type_traits>
+
 #include "cuda/primitives/sm90/mbarrier.cuh"
 #include "cuda/primitives/sm90/warpgroup.cuh"
 #include "cuda/primitives/sm90/wgmma.cuh"
@@ -121,7 +123,10 @@ struct Consumer {
             softmax.template update<true>(s, o_scale);
             P::pack(s, p);
 
-            for (--n; n >= 0; --n) {
+            // One key block with the intra-warpgroup overlap. kMask: 0 = the block needs no mask, 1 = it
+            // does, 2 = test n >= mask_from at run time.
+            auto block_step = [&](int n, auto mask_kind) {
+                constexpr int kMask = decltype(mask_kind)::value;
                 mbarrier::wait_warp(smem.k_full(k_pipe.stage), k_pipe.phase);
                 my_turn();
                 wgmma::fence_operands(o);
@@ -140,7 +145,7 @@ struct Consumer {
                 release(smem.k_empty(k_pipe.stage));
                 k_pipe.advance();
                 if (n == 0) release(smem.q_empty());
-                if (n >= range.mask_from)
+                if (kMask == 1 || (kMask == 2 && n >= range.mask_from))
                     apply_mask(s, fc, rows, n * Cfg::kBlockN, args.seqlen_k, args.seqlen_q, args.causal != 0);
                 const bool rescale = softmax.template update<false>(s, o_scale);
 
@@ -151,6 +156,18 @@ struct Consumer {
                 v_pipe.advance();
                 if (rescale) Softmax::rescale(o, o_scale);
                 P::pack(s, p);
+            };
+            // Key blocks run from the last to the first, so the ones that may need the mask come first.
+            // ptxas waits for the in-flight P·V at the first branch merge after S is ready, which puts the
+            // wait before the softmax whenever the mask test is a branch inside the body (ncu: the
+            // exponentials then run after P·V instead of beside it). So the masked and the unmasked
+            // blocks each get a copy of the body without the test.
+            --n;
+            if constexpr (Cfg::kSplitMaskLoop) {
+                for (; n >= 0 && n >= range.mask_from; --n) block_step(n, std::integral_constant<int, 1>{});
+                for (; n >= 0; --n) block_step(n, std::integral_constant<int, 0>{});
+            } else {
+                for (; n >= 0; --n) block_step(n, std::integral_constant<int, 2>{});
             }
 
             // Last block's P·V.
