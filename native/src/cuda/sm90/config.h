@@ -70,8 +70,8 @@ struct FwdConfig {
     // copies of its body, so neither has a branch between "S ready" and "P·V done": ptxas waits for the
     // in-flight P·V at the first branch merge, and with the mask test inside the body that wait came
     // before the softmax (ncu: the exponentials ran after P·V, not beside it). H100, interleaved A/B:
-    // bf16 +10 to +13% at hdim 64 (2k-8k, non-causal), +4 to +11% at 128, +1.5 to +3% at 256; e4m3 +1 to
-    // +6% at 64, -1 to +2% at 128 and -0.8 to -1.9% at 256, so e4m3 keeps one body at hdim >= 128.
+    // bf16 +10 to +13% at hdim 64 (2k-8k, non-causal), +4 to +11% at 128, 0 to +3% at 256; e4m3 +1 to
+    // +6% at 64, -1 to +2% at 128 and -0.5 to -1.9% at 256, so e4m3 keeps one body at hdim >= 128.
     static constexpr bool kSplitMaskLoop =
         FA_SM90_TUNE_SPLIT_MASK_LOOP >= 0 ? FA_SM90_TUNE_SPLIT_MASK_LOOP != 0 : !kFp8 || kHeadDim <= 64;
 
