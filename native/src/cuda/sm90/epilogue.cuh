@@ -23,7 +23,7 @@ namespace fa::sm90 {
 // the 8 stores they save per row pair). A build that skips the stores measured +21-47 % at seqlen 512:
 // the epilogue is what short sequences pay for.
 template <int kWords>
-constexpr bool vec16_epilogue() {
+__host__ __device__ constexpr bool vec16_epilogue() {
     return FA_SM90_TUNE_VEC16_EPILOGUE >= 0 ? FA_SM90_TUNE_VEC16_EPILOGUE != 0 : kWords >= 16;
 }
 

@@ -44,6 +44,26 @@ void operand_maps(const fa_params& p, TensorMapDesc (&maps)[3]) {
                                Cfg::kBlockN);
 }
 
+// out as the TMA store of the epilogue writes it: one box per consumer warpgroup and 64-column chunk.
+template <class Cfg, class OutT>
+TensorMapDesc out_map(const fa_params& p) {
+    TensorMapDesc d{};
+    d.ptr = p.out;
+    d.elem_bytes = 2;
+    d.is_bf16 = std::is_same_v<OutT, __nv_bfloat16>;
+    d.head_dim = p.head_dim;
+    d.seqlen = p.seqlen_q;
+    d.heads = p.num_heads_q;
+    d.batch = p.batch;
+    d.row_stride = p.out_row_stride;
+    d.head_stride = p.out_head_stride;
+    d.batch_stride = p.out_batch_stride;
+    d.box_cols = Cfg::kOutChunkCols;
+    d.box_rows = Cfg::kRowsPerConsumer;
+    d.swizzle_bytes = 128;
+    return d;
+}
+
 template <class Cfg>
 const char* config_unsupported(const fa_params& p, char* buf, size_t len) {
     TensorMapDesc maps[3];
@@ -105,20 +125,7 @@ fa_status launch_fwd(const fa_params& p) {
     if (units == 0) return FA_OK;
     if constexpr (Cfg::kTmaStoreO) {
         // out takes the TMA store where TMA can address it; otherwise the register stores (no error).
-        TensorMapDesc od{};
-        od.ptr = p.out;
-        od.elem_bytes = 2;
-        od.is_bf16 = std::is_same_v<OutT, __nv_bfloat16>;
-        od.head_dim = p.head_dim;
-        od.seqlen = p.seqlen_q;
-        od.heads = p.num_heads_q;
-        od.batch = p.batch;
-        od.row_stride = p.out_row_stride;
-        od.head_stride = p.out_head_stride;
-        od.batch_stride = p.out_batch_stride;
-        od.box_cols = Cfg::kOutChunkCols;
-        od.box_rows = Cfg::kRowsPerConsumer;
-        od.swizzle_bytes = 128;
+        const TensorMapDesc od = out_map<Cfg, OutT>(p);
         char why[160];
         if (tensor_map_unsupported(od, "out", why, sizeof why) == nullptr) {
             if (fa_status st = encode_tensor_map(&a.tma_o, od, "out"); st != FA_OK) return st;
