@@ -109,8 +109,9 @@ def measure_interleaved(makers, flops_fwd, reps):
             result[name] = (None, None, str(e).splitlines()[0][:80])
     order = list(runners)
     t_f, t_fb = {n: [] for n in order}, {n: [] for n in order}
-    for r in range(reps):
-        for n in order[r % len(order):] + order[:r % len(order)] if order else []:
+    for r in range(reps if order else 0):
+        first = r % len(order)
+        for n in order[first:] + order[:first]:
             t_f[n].append(bench_ms(runners[n].fwd))
             t_fb[n].append(bench_ms(runners[n].fwd_bwd))
     for n in order:
