@@ -47,19 +47,12 @@ void operand_maps(const fa_params& p, TensorMapDesc (&maps)[3]) {
 // out as the TMA store of the epilogue writes it: one box per consumer warpgroup and 64-column chunk.
 template <class Cfg, class OutT>
 TensorMapDesc out_map(const fa_params& p) {
-    TensorMapDesc d{};
-    d.ptr = p.out;
+    TensorMapDesc d = operand_map<Cfg>(p.out, p.seqlen_q, p.num_heads_q, p, p.out_batch_stride, p.out_row_stride,
+                                       p.out_head_stride, Cfg::kRowsPerConsumer);
+    // out is 16-bit whatever the inputs are: its own element type, chunk width and swizzle.
     d.elem_bytes = 2;
     d.is_bf16 = std::is_same_v<OutT, __nv_bfloat16>;
-    d.head_dim = p.head_dim;
-    d.seqlen = p.seqlen_q;
-    d.heads = p.num_heads_q;
-    d.batch = p.batch;
-    d.row_stride = p.out_row_stride;
-    d.head_stride = p.out_head_stride;
-    d.batch_stride = p.out_batch_stride;
     d.box_cols = Cfg::kOutChunkCols;
-    d.box_rows = Cfg::kRowsPerConsumer;
     d.swizzle_bytes = 128;
     return d;
 }
