@@ -6,6 +6,10 @@ bf16 and e4m3; PyTorch's flash for "fa2", bf16 through the FA2 backend, and "fa2
 backward).
 
   python3 ab_sm90.py --libs NAME=PATH,NAME=PATH [--hdims 128,256] [--seqlens 2048,8192] [--dtypes bf16,e4m3,fa2,fa2bwd]
+
+A build may also be a library with environment settings, read by the library on every call
+(native/src/cuda/sm90/fwd_knobs.h): NAME=PATH@VAR=VALUE[&VAR=VALUE...], e.g.
+  --libs default=build/lib/libflashattn.so,narrow=build/lib/libflashattn.so@FLASHATTN_SM90_BLOCK_N=narrow
 """
 import argparse
 import os
@@ -60,7 +64,21 @@ def main():
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--iters", type=int, default=10)
     args = ap.parse_args()
-    libs = [(n, fa.Library(p)) for n, p in (x.split("=", 1) for x in args.libs.split(","))]
+    loaded, libs, envs = {}, [], {}
+    for spec in args.libs.split(","):
+        name, rest = spec.split("=", 1)
+        path, _, env = rest.partition("@")
+        if path not in loaded:
+            loaded[path] = fa.Library(path)
+        libs.append((name, loaded[path]))
+        envs[name] = dict(kv.split("=", 1) for kv in env.split("&")) if env else {}
+    knobs = {key for env in envs.values() for key in env}
+
+    def use_env(name):
+        for key in knobs:
+            os.environ.pop(key, None)
+        os.environ.update(envs.get(name, {}))
+
     print(f"device {torch.cuda.get_device_name()}; builds: {', '.join(n for n, _ in libs)}", flush=True)
     gen = torch.Generator(device="cuda").manual_seed(0)
     print("SUMMARY ab_sm90 (median TFLOP/s; ratio to the first build; ratio to the peer)")
@@ -95,7 +113,9 @@ def main():
                     # when the same one always went first.
                     for r in range(args.reps):
                         for n, fn in fns[r % len(fns):] + fns[:r % len(fns)]:
+                            use_env(n)
                             times[n].append(time_ms(fn, 2, args.iters))
+                    use_env(None)
                     work = flops * (3.5 if dt == "fa2bwd" else 1.0)
                     tf = {n: work / statistics.median(t) / 1e9 for n, t in times.items()}
                     ran = [n for n, _ in fns[:-1]]

@@ -175,14 +175,14 @@ def quantize_e4m3(x):
     return (x.float() / scale).to(torch.float8_e4m3fn), scale
 
 
-def check_fp8(lib, res, d, shape, causal, gen, timeout):
+def check_fp8(lib, res, d, shape, causal, gen, timeout, tag=""):
     b, sq, sk, hq, hkv = shape
     dev = torch.device("cuda")
     q, k, v = make_qkv((b, sq, sk, hq, hkv, d), torch.float32, "bshd", dev, gen)
     (q8, sq_), (k8, sk_), (v8, sv_) = quantize_e4m3(q), quantize_e4m3(k), quantize_e4m3(v)
     out_big, out = poisoned_out(b, sq, hq, d, torch.bfloat16, dev)
     lse = torch.full((b, hq, sq), float("nan"), dtype=torch.float32, device=dev)
-    name = f"e4m3 d{d} b{b} sq{sq} sk{sk} h{hq}/{hkv} {'causal' if causal else 'full'}"
+    name = f"e4m3 d{d} b{b} sq{sq} sk{sk} h{hq}/{hkv} {'causal' if causal else 'full'}{tag}"
     st, msg = run_fwd(lib, q8, k8, v8, out, lse, causal, fa.FA_BACKEND_CUDA_SM90, descales=(sq_, sk_, sv_),
                       timeout=timeout, what=name)
     if st != fa.FA_OK:
@@ -267,10 +267,12 @@ TINY_SHAPES = [(1, 130, 200, 2, 1), (1, 200, 70, 2, 2), (1, 300, 300, 1, 1)]
 # (environment, causal, head dims, dtypes). Forcing 192-key blocks covers them on short shapes too.
 VARIANTS = [({"FLASHATTN_SM90_BLOCK_N": "wide"}, False, (64,), (torch.bfloat16, torch.float16)),
             ({"FLASHATTN_SM90_SCHEDULER": "static"}, True, (64, 128), (torch.bfloat16,))]
+# e4m3 head_dim 64 with the 192-key / 128-key blocks forced (fwd_knobs.h) on every shape.
+FP8_VARIANTS = ["wide", "narrow"]
 VARIANT_SHAPES = [(2, 1000, 1000, 4, 2), (4, 1300, 1300, 8, 8), (1, 1000, 17, 4, 4), (1, 17, 1000, 4, 4)]
 OUT_MISALIGNED = [(2, 6), (0, 2)]  # (elements before out, after it) in each (row, head) slot
 FP8_SHAPES = [(1, 128, 128, 1, 1), (2, 17, 17, 2, 2), (1, 1000, 1000, 4, 2), (1, 1000, 17, 2, 2), (1, 17, 1000, 2, 2),
-              (1, 2048, 2048, 2, 1)]
+              (1, 2048, 2048, 2, 1), (1, 8192, 8192, 2, 1)]  # the last takes the wide kernel at d64
 
 
 def main():
@@ -317,6 +319,12 @@ def main():
             for shape in fp8_shapes:
                 for causal in (False, True):
                     check_fp8(lib, res, d, shape, causal, gen, args.hang_timeout)
+        for block_n in FP8_VARIANTS:
+            os.environ["FLASHATTN_SM90_BLOCK_N"] = block_n
+            for shape in fp8_shapes:
+                for causal in (False, True):
+                    check_fp8(lib, res, 64, shape, causal, gen, args.hang_timeout, f" BLOCK_N={block_n}")
+            os.environ.pop("FLASHATTN_SM90_BLOCK_N")
     if want("variants"):
         for env, causal, variant_hdims, variant_dtypes in VARIANTS:
             os.environ.update(env)

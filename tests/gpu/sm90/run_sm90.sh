@@ -165,9 +165,11 @@ phase_variants() {
 }
 
 # Interleaved A/B of the default build against variant builds (VARIANTS as above) with ab_sm90.py;
-# AB_ARGS picks the shapes and dtypes.
+# AB_ARGS picks the shapes and dtypes. AB_ENVS adds the default build under environment settings
+# (fwd_knobs.h), space-separated "name=VAR=VALUE[&VAR=VALUE]" specs.
 phase_ab() {
     local libs="default=$FLASHATTN_LIB"
+    for spec in ${AB_ENVS:-}; do libs+=",${spec%%=*}=$FLASHATTN_LIB@${spec#*=}"; done
     for spec in ${VARIANTS:-}; do
         # A fourth field adds CMake options (';'-separated), e.g. -DFLASHATTN_SM90=OFF for an FA2-only build.
         IFS='|' read -r name flags src cmake_args <<< "$spec"

@@ -49,12 +49,22 @@ const char* dispatch_unsupported(const fa_params& p, char* buf, size_t len) {
     return buf;
 }
 
-// 16-bit head_dim 64: 192-key blocks beat 128 by 3-8% on long non-causal calls (H200, 2-16k keys), but
-// lose 6-9% at 512-1k keys, where padding the last block to 192 keys costs 12%. Causal calls keep 128:
-// their diagonal blocks are partly masked, and wider ones waste more.
+// head_dim 64 takes 192-key blocks (fwd_*_hdim64_n192.cu) on long calls: the softmax's per-row steps
+// are spread over more keys, at the cost of padding the last block.
+// 16-bit: 192 beats 128 by 3-8% on non-causal calls from 2048 keys on (H200, 2-16k keys), but loses 6-9%
+// at 512-1k keys, where the padding costs 12%. Causal calls keep 128: their diagonal blocks are partly
+// masked, and wider ones waste more.
+// e4m3: from 8192 keys on, causal or not. An FP8 Q·K^T with both operands in shared memory reads
+// (64 + N) x 32 bytes per 2 x 64 x N x 32 FLOPs, so the wider block also asks less of shared memory per
+// FLOP. H100, interleaved A/B against 128 keys: +1 to +3% at 8-16k keys (+4 to +13% with the
+// 232-register split), -0.5 to +0.5% at 4096, -4 to -5% at 2048. Measured and not kept: 192 and 224 keys
+// at head_dim 128 (-2 to +3% at 8-16k, -7% at 2k), 128 at head_dim 256 (needs 240 consumer registers,
+// and spilled).
+template <Kind K>
 bool wide_block_n(const fa_params& p) {
     const int forced = sm90::wide_block_n_override();
     if (forced >= 0) return forced == 1;
+    if constexpr (K == Kind::E4M3) return p.seqlen_k >= 8192;
     return !p.causal && p.seqlen_k >= 2048;
 }
 
@@ -62,8 +72,7 @@ template <Kind K>
 fa_status dispatch_run(const fa_params& p) {
     switch (p.head_dim) {
     case 64:
-        if constexpr (K != Kind::E4M3)
-            if (wide_block_n(p)) return sm90::run_fwd_wide<K, 64, 192>(p);
+        if (wide_block_n<K>(p)) return sm90::run_fwd_wide<K, 64, 192>(p);
         return sm90::run_fwd<K, 64>(p);
     case 128: return sm90::run_fwd<K, 128>(p);
     case 192:

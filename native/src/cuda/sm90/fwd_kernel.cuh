@@ -71,7 +71,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) fwd_kernel(const __grid_cons
         } else if constexpr (Cfg::kTransposeV) {
             if (tid >= 32) {
                 VTransposer<Cfg> transposer{args, smem, {}};
-                transposer.run(tid - 32);
+                transposer.run(tid / 32 - 1, tid % 32);
             }
         }
     } else {

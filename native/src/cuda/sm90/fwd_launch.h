@@ -15,14 +15,17 @@ fa_status run_fwd(const fa_params& p);
 template <wgmma::Kind K, int kHeadDim>
 const char* fwd_unsupported(const fa_params& p, char* buf, size_t len);
 
-// 16-bit head_dim-64 kernels with 192-key blocks (fwd_*_hdim64_n192.cu), for long non-causal calls
-// (fwd_api.cu says when): the softmax's per-row steps are spread over more keys.
+// Kernels with wider key blocks than the default (fwd_<kind>_hdim<d>_n<N>.cu), for the calls fwd_api.cu
+// gives them: the softmax's per-row steps are spread over more keys.
 template <wgmma::Kind K, int kHeadDim, int kBlockN>
 fa_status run_fwd_wide(const fa_params& p);
-template <>
-fa_status run_fwd_wide<wgmma::Kind::BF16, 64, 192>(const fa_params& p);
-template <>
-fa_status run_fwd_wide<wgmma::Kind::F16, 64, 192>(const fa_params& p);
+#define FA_SM90_DECLARE_WIDE(KIND, HDIM, BLOCK_N) \
+    template <>                                   \
+    fa_status run_fwd_wide<wgmma::Kind::KIND, HDIM, BLOCK_N>(const fa_params& p);
+FA_SM90_DECLARE_WIDE(BF16, 64, 192)
+FA_SM90_DECLARE_WIDE(F16, 64, 192)
+FA_SM90_DECLARE_WIDE(E4M3, 64, 192)
+#undef FA_SM90_DECLARE_WIDE
 
 // The instantiations that exist (each defined by one fwd_<kind>_hdim<d>.cu).
 #define FA_SM90_DECLARE(KIND, HDIM)                                                              \

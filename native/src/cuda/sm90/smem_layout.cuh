@@ -11,7 +11,8 @@ struct SmemLayout {
     static constexpr uint32_t kQChunkBytes = Cfg::kBlockM * Cfg::kSwizzleBytes;
     static constexpr uint32_t kKVChunkBytes = Cfg::kBlockN * Cfg::kSwizzleBytes;
     static constexpr uint32_t kKVStageBytes = Cfg::kChunks * kKVChunkBytes;
-    static constexpr uint32_t kVtStageBytes = Cfg::kTransposeV ? Cfg::kHeadDim * Cfg::kVtRowBytes : 0;
+    static constexpr uint32_t kVtChunkBytes = Cfg::kHeadDim * Cfg::kVtRowBytes;  // 128 keys of every Vt row
+    static constexpr uint32_t kVtStageBytes = Cfg::kTransposeV ? Cfg::kVtChunks * kVtChunkBytes : 0;
     static constexpr uint32_t kOChunkBytes = Cfg::kRowsPerConsumer * 128;  // 64 rows of 64 16-bit columns
     static constexpr uint32_t kOStageBytes = Cfg::kTmaStoreO ? Cfg::kOutChunks * kOChunkBytes : 0;  // per warpgroup
 

@@ -42,12 +42,14 @@ struct TileGemms {
 
     // 16-bit: V(N x D) row-major in chunks of 64 columns is exactly the MN-major B layout: LBO steps
     // between the 64-column chunks, SBO between 8-key row groups; a k-step (16 keys) is 16 rows down.
-    // e4m3: Vt(D x N) rows of 128 bytes, K-major like K itself.
+    // e4m3: Vt(D x N) in chunks of 128 keys, rows of 128 bytes, K-major like K itself.
     static __device__ __forceinline__ void pv(float (&o)[kNumO], const uint32_t (&p)[kNumP], uint32_t v_tile) {
 #pragma unroll
         for (int kk = 0; kk < N / Cfg::kMmaK; ++kk) {
             if constexpr (Cfg::kFp8) {
-                const uint64_t db = wgmma::make_desc<128>(v_tile + kk * 32, 16, 8 * Cfg::kVtRowBytes);
+                constexpr int kStepsPerChunk = Cfg::kVtRowBytes / 32;
+                const uint32_t at = v_tile + (kk / kStepsPerChunk) * Smem::kVtChunkBytes + (kk % kStepsPerChunk) * 32;
+                const uint64_t db = wgmma::make_desc<128>(at, 16, 8 * Cfg::kVtRowBytes);
                 OpO::rs(o, p[4 * kk], p[4 * kk + 1], p[4 * kk + 2], p[4 * kk + 3], db, 1u);
             } else {
                 const uint64_t db = wgmma::make_desc<kSW>(v_tile + kk * 16 * kSW, Smem::kKVChunkBytes, 8 * kSW);

@@ -9,6 +9,7 @@
 //   perm(k) = (k & 16) + 2 * ((k & 15) >> 2) + (k & 1) + ((k & 2) ? 8 : 0).
 // The contraction sums over keys, so permuting both operands the same way leaves P·V unchanged.
 #pragma once
+#include "cuda/primitives/ldmatrix.cuh"
 #include "cuda/primitives/sm90/mbarrier.cuh"
 #include "cuda/primitives/sm90/smem.cuh"
 #include "cuda/primitives/sm90/tma.cuh"
@@ -21,23 +22,24 @@ namespace fa::sm90 {
 template <class Cfg>
 struct VTransposer {
     using Smem = SmemLayout<Cfg>;
-    static constexpr int kThreads = 96;  // warps 1..3 of the producer warpgroup
-    // Work unit: 16 consecutive keys (one half of a 32-key group) x 4 head-dim columns. Loads are 4-byte
-    // words of one V row (consecutive threads take consecutive columns: conflict-free), stores are
-    // 16-byte rows of Vt, 4 per unit.
-    //
-    // Store order: the 8 threads of a quarter-warp (one shared-memory wavefront of 16-byte stores) hold
-    // column groups g..g+7 at the same keys. Storing Vt row 4g + j at step j would give their rows only
-    // two distinct values mod 8, i.e. two of the 8 swizzled 16-byte positions: a 4-way conflict per
-    // position (measured 26 wavefronts per store instruction instead of 4). So each thread rotates its
-    // row order by rho = (g / 2) % 4: at step s it stores row 4g + (s + rho) % 4, and the quarter-warp's
-    // rows cover all 8 residues mod 8. The rotation is folded into the byte selectors of the
-    // transpose, so it costs no extra permutes. Only where a warp's 32 threads share one key range
-    // (head_dim >= 128): at head_dim 64 the rotated kernel measured 5-10% slower (cause not
-    // established), so it keeps the plain order there.
-    static constexpr int kColGroups = Cfg::kHeadDim / 4;
-    static constexpr bool kRotateStores = kColGroups >= 32;
-    static constexpr int kUnits = (Cfg::kBlockN / 16) * kColGroups;
+    static constexpr int kWarps = 3;  // warps 1..3 of the producer warpgroup
+    // Work step of one warp: 16 keys x 32 head-dim columns (512 bytes), in three instructions' worth of
+    // data movement:
+    //   ldmatrix.x4.trans reads four 8x8 tiles of 16-bit elements: keys {k0..k0+7, k0+8..k0+15} x byte
+    //     columns {d0..d0+15, d0+16..d0+31}. Transposed, lane (j = lane / 4, q = lane % 4) receives,
+    //     per tile, keys 2q and 2q+1 of columns 2j and 2j+1: bytes {(2q,2j), (2q,2j+1), (2q+1,2j), (2q+1,2j+1)}.
+    //   Two byte permutes per tile pair (keys +0 / +8) give, per column, the keys {2q, 2q+1, 8+2q, 9+2q}:
+    //     exactly the permuted k positions 4q..4q+3 of that Vt row.
+    //   stmatrix.x4 writes them as four 8x8 tiles of Vt rows (one row per j, 16 bytes of k positions).
+    // Lanes with j >= 4 swap their even and odd column results, so that each stored tile holds Vt rows
+    // {0, 2, 4, 6, 9, 11, 13, 15} (or the complement): all 8 residues mod 8, i.e. 8 different swizzled
+    // 16-byte positions, no bank conflict. The ldmatrix tiles read 8 consecutive keys at one 16-byte
+    // column, which the V tile's swizzle also spreads over 8 positions.
+    static constexpr int kColSteps = Cfg::kHeadDim / 32;
+    static constexpr int kSteps = (Cfg::kBlockN / 16) * kColSteps;
+    static __device__ __forceinline__ int key0_of(int step) { return (step / kColSteps) * 16; }
+    static __device__ __forceinline__ int col0_of(int step) { return (step % kColSteps) * 32; }
+    static_assert(Cfg::kHeadDim % 32 == 0 && Cfg::kBlockN % 16 == 0, "whole transpose steps");
 
     static constexpr bool kOwnVtRing = Cfg::kVtStages != Cfg::kStages;
 
@@ -52,51 +54,32 @@ struct VTransposer {
         return chunk * Smem::kKVChunkBytes + swizzle_offset<Cfg::kSwizzleBytes>(off);
     }
 
+    // Vt is split into chunks of 128 keys (one 128-byte swizzled row each).
     __device__ __forceinline__ uint32_t vt_offset(int row, int key) const {
-        return swizzle_offset<Cfg::kVtRowBytes>(row * Cfg::kVtRowBytes + key);
+        return (key / Cfg::kVtRowBytes) * Smem::kVtChunkBytes +
+               swizzle_offset<Cfg::kVtRowBytes>(row * Cfg::kVtRowBytes + key % Cfg::kVtRowBytes);
     }
 
-    // Byte selector interleaving bytes r and r + 1 (mod 4) of two words: {x_r, y_r, x_r+1, y_r+1}.
-    static __device__ __forceinline__ uint32_t pair_selector(int r) {
-        const uint32_t r1 = (r + 1) & 3;
-        return r | ((r + 4) << 4) | (r1 << 8) | ((r1 + 4) << 12);
-    }
-
-    // 4x4 byte transpose of the words of keys {2w, 2w+1, 2w+8, 2w+9}: out[s] holds byte (s + rho) % 4
-    // of each, in that key order, i.e. Vt row col + (s + rho) % 4 at k positions 4w..4w+3.
-    // sel_lo / sel_hi = pair_selector(rho) / pair_selector(rho + 2).
-    static __device__ __forceinline__ void gather(uint32_t a, uint32_t b, uint32_t c, uint32_t d, uint32_t sel_lo,
-                                                  uint32_t sel_hi, uint32_t (&out)[4]) {
-        const uint32_t ab_lo = __byte_perm(a, b, sel_lo), ab_hi = __byte_perm(a, b, sel_hi);
-        const uint32_t cd_lo = __byte_perm(c, d, sel_lo), cd_hi = __byte_perm(c, d, sel_hi);
-        out[0] = __byte_perm(ab_lo, cd_lo, 0x5410);
-        out[1] = __byte_perm(ab_lo, cd_lo, 0x7632);
-        out[2] = __byte_perm(ab_hi, cd_hi, 0x5410);
-        out[3] = __byte_perm(ab_hi, cd_hi, 0x7632);
-    }
-
-    __device__ __forceinline__ void transpose_stage(int stage, int vt_stage, int tid) const {
+    __device__ __forceinline__ void transpose_stage(int stage, int vt_stage, int warp, int lane) const {
         const uint32_t v = smem.v(stage), vt = smem.vt(vt_stage);
-        for (int u = tid; u < kUnits; u += kThreads) {
-            const int group = u % kColGroups;
-            const int col = group * 4;
-            const int key0 = (u / kColGroups) * 16;
-            const int rho = kRotateStores ? (group >> 1) & 3 : 0;
-            const uint32_t sel_lo = pair_selector(rho), sel_hi = pair_selector((rho + 2) & 3);
-            uint32_t w[16];
-#pragma unroll
-            for (int r = 0; r < 16; ++r) w[r] = ld_shared_u32(v + v_offset(key0 + r, col));
-            uint32_t rows[4][4];  // rows[s][wq]: Vt row col + (s + rho) % 4, k positions key0 + 4wq .. +3
-#pragma unroll
-            for (int wq = 0; wq < 4; ++wq) {
-                uint32_t out[4];
-                gather(w[2 * wq], w[2 * wq + 1], w[2 * wq + 8], w[2 * wq + 9], sel_lo, sel_hi, out);
-#pragma unroll
-                for (int s = 0; s < 4; ++s) rows[s][wq] = out[s];
-            }
-#pragma unroll
-            for (int s = 0; s < 4; ++s)
-                st_shared_v4(vt + vt_offset(col + ((s + rho) & 3), key0), rows[s][0], rows[s][1], rows[s][2], rows[s][3]);
+        // This lane's row address in ldmatrix/stmatrix tile m = lane / 8, row i = lane % 8.
+        const int m = lane / 8, i = lane % 8;
+        const int src_key = 8 * (m & 1) + i, src_col = 16 * (m >> 1);
+        const int dst_row = 16 * (m >> 1) + 2 * i + ((m & 1) ^ (i >= 4 ? 1 : 0));
+        // Byte selectors of the column-2j / column-2j+1 results, swapped for lanes j >= 4 (see above).
+        const bool swap = lane >= 16;
+        const uint32_t sel_a = swap ? 0x7531u : 0x6420u, sel_b = swap ? 0x6420u : 0x7531u;
+        // One step at a time: ldmatrix, permutes, stmatrix. Issuing the loads of 2 (4) steps before their
+        // stores made the kernel slower, not faster (e4m3, H100, interleaved A/B: -2 to -22% (-4 to -35%)),
+        // and so did the same loop without the unroll at head_dim 256 (-9 to -12%). The transposer is not
+        // on the critical path; its shared-memory traffic competes with the consumers' wgmma operand reads,
+        // presumably less when it is spread out.
+#pragma unroll 2
+        for (int step = warp; step < kSteps; step += kWarps) {
+            uint32_t r[4];
+            cuda::ldmatrix_x4_trans(r, v + v_offset(key0_of(step) + src_key, col0_of(step) + src_col));
+            stmatrix_x4(vt + vt_offset(col0_of(step) + dst_row, key0_of(step)), __byte_perm(r[0], r[1], sel_a),
+                        __byte_perm(r[0], r[1], sel_b), __byte_perm(r[2], r[3], sel_a), __byte_perm(r[2], r[3], sel_b));
         }
     }
 
@@ -104,8 +87,7 @@ struct VTransposer {
     // Vt[s] to be free (the consumers' P·V on it retired: vt_empty), transpose, then hand V[s] back to
     // the TMA thread (v_empty) and Vt[s] to the consumers (vt_full). With V and Vt released separately,
     // the next V load overlaps the P·V that still reads Vt.
-    __device__ void run(int tid) {
-        const int lane = tid % 32;
+    __device__ void run(int warp, int lane) {
         for (TileScheduler sched; sched.valid(args); sched.advance(args)) {
             const Tile t = sched.tile(args);
             const BlockRange r = block_range<Cfg::kBlockM, Cfg::kBlockN>(args, t.m_block);
@@ -115,7 +97,7 @@ struct VTransposer {
                 const uint32_t vt_phase = kOwnVtRing ? vt_pipe.phase : pipe.phase;
                 mbarrier::wait_warp(smem.v_full(s), pipe.phase);
                 mbarrier::wait_warp(smem.vt_empty(ts), vt_phase ^ 1u);
-                transpose_stage(s, ts, tid);
+                transpose_stage(s, ts, warp, lane);
                 // Generic-proxy loads and stores must be ordered before the async-proxy accesses that
                 // follow the arrivals: the TMA refill of V[s] and the consumers' wgmma reads of Vt[ts].
                 tma::fence_proxy_async_smem();

@@ -34,4 +34,12 @@ __device__ __forceinline__ void st_shared_v4(uint32_t addr, uint32_t a, uint32_t
                  : "memory");
 }
 
+// stmatrix (sm_90): the store counterpart of ldmatrix. Lanes 8i..8i+7 give the row addresses of 8x8
+// tile i (16 bytes per row); register i of lane t holds bytes 4 (t % 4) .. 4 (t % 4) + 3 of row t / 4.
+__device__ __forceinline__ void stmatrix_x4(uint32_t addr, uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
+    asm volatile("stmatrix.sync.aligned.m8n8.x4.shared.b16 [%0], {%1, %2, %3, %4};\n" ::"r"(addr), "r"(a), "r"(b),
+                 "r"(c), "r"(d)
+                 : "memory");
+}
+
 }  // namespace fa::sm90
