@@ -78,6 +78,9 @@ struct FwdConfig {
     // before the softmax (ncu: the exponentials ran after P·V, not beside it). H100, interleaved A/B:
     // bf16 +10 to +13% at hdim 64 (2k-8k, non-causal), +4 to +11% at 128, 0 to +3% at 256; e4m3 +1 to
     // +6% at 64, -1 to +2% at 128 and -0.5 to -1.9% at 256, so e4m3 keeps one body at hdim >= 128.
+    // Rechecked with the ldmatrix transposer (and a branch-free lazy-rescale update in both builds): two
+    // bodies -10 to +1% for e4m3 at hdim 128/256, although ncu shows the one-body e4m3 kernels waiting
+    // for P·V at the mask merge, before the row max; so two bodies cost those kernels something else.
     static constexpr bool kSplitMaskLoop =
         FA_SM90_TUNE_SPLIT_MASK_LOOP >= 0 ? FA_SM90_TUNE_SPLIT_MASK_LOOP != 0 : !kFp8 || kHeadDim <= 64;
 
