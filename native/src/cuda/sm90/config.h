@@ -95,7 +95,7 @@ struct FwdConfig {
     // Consumers hold S (N/2), P (N/4, or N/8 for fp8) and O (D/2) live at once: at most 204 values here,
     // so 232 leaves room for addresses and softmax state; the producer keeps 40 so its 64-bit tile math
     // never spills. FP8 at head_dim 64 and 256 runs faster with 224 / 56 (H100, interleaved A/B: +3 to
-    // +11% at 256, +2 to +10% at 64 from 4096 keys on; no spills either way); at 128 224 measured -9 to +2%.
+    // +11% at 256, +1 to +10% at 64 from 4096 keys on; no spills either way); at 128 224 measured -9 to +2%.
     static constexpr int kConsumerRegs = FA_SM90_TUNE_CONSUMER_REGS > 0 ? FA_SM90_TUNE_CONSUMER_REGS
                                          : kFp8 && kHeadDim != 128                ? 224
                                                                                   : 232;

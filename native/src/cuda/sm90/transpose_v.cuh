@@ -69,11 +69,12 @@ struct VTransposer {
         // Byte selectors of the column-2j / column-2j+1 results, swapped for lanes j >= 4 (see above).
         const bool swap = lane >= 16;
         const uint32_t sel_a = swap ? 0x7531u : 0x6420u, sel_b = swap ? 0x6420u : 0x7531u;
-        // One step at a time: ldmatrix, permutes, stmatrix. Issuing the loads of 2 (4) steps before their
-        // stores made the kernel slower, not faster (e4m3, H100, interleaved A/B: -2 to -22% (-4 to -35%)),
-        // and so did the same loop without the unroll at head_dim 256 (-9 to -12%). The transposer is not
-        // on the critical path; its shared-memory traffic competes with the consumers' wgmma operand reads,
-        // presumably less when it is spread out.
+        // One step at a time: ldmatrix, permutes, stmatrix. Issuing the loads of 2 steps before their stores
+        // made the kernel slower, not faster (e4m3, H100, interleaved A/B: -2 to -22% at head_dim 128 and
+        // 256; 4 steps: -16 to -36% against the previous transposer), and so did this loop without the
+        // unroll at head_dim 256 (-9 to -12% in 5 of 6 cells). The transposer is not on the critical path;
+        // presumably its shared-memory traffic competes less with the consumers' wgmma operand reads when
+        // it is spread out.
 #pragma unroll 2
         for (int step = warp; step < kSteps; step += kWarps) {
             uint32_t r[4];
