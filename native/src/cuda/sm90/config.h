@@ -28,6 +28,12 @@
 #define FA_SM90_TUNE_VT_STAGES -1
 #endif
 
+// Tuning builds: -DFA_SM90_TUNE_LAZY_RESCALE=0 / 1 rescales O on every block / lazily at every head dim. The
+// lazy decision is a warp vote inside the softmax; a build without it shows whether the vote is what makes
+// ptxas wait for the in-flight P·V before the exponentials of the e4m3 kernels (docs/FA3.md).
+#ifndef FA_SM90_TUNE_LAZY_RESCALE
+#define FA_SM90_TUNE_LAZY_RESCALE -1
+#endif
 // Tuning builds: consumer registers per thread (232 or 240); the producer gets the rest (40 or 24).
 #ifndef FA_SM90_TUNE_CONSUMER_REGS
 #define FA_SM90_TUNE_CONSUMER_REGS -1
@@ -110,7 +116,8 @@ struct FwdConfig {
     // max moves. 16-bit P takes 2^8 with no loss of precision; e4m3 P must stay under its 448 maximum,
     // so fp8 only lets the max grow by 2^0.5 (P <= 362). It pays where O is wide (D/2 multiplies per
     // rescale): +4-9% at head_dim 256 (H100); at head_dim 64 the vote and branch cost more (-7%).
-    static constexpr bool kLazyRescale = kHeadDim >= 128;
+    static constexpr bool kLazyRescale =
+        FA_SM90_TUNE_LAZY_RESCALE >= 0 ? FA_SM90_TUNE_LAZY_RESCALE != 0 : kHeadDim >= 128;
     static constexpr float kRescaleLog2 =
         !kFp8 ? 8.0f : FA_SM90_TUNE_FP8_RESCALE_X10 >= 0 ? FA_SM90_TUNE_FP8_RESCALE_X10 / 10.0f : 0.5f;
 
