@@ -34,6 +34,11 @@
 #ifndef FA_SM90_TUNE_LAZY_RESCALE
 #define FA_SM90_TUNE_LAZY_RESCALE -1
 #endif
+// Tuning builds: -DFA_SM90_TUNE_DOUBLE_BUFFER_P=1 packs each block's P into a second register set, copied
+// into the P·V operand registers once the previous P·V has retired (see kDoubleBufferP). Not measured yet.
+#ifndef FA_SM90_TUNE_DOUBLE_BUFFER_P
+#define FA_SM90_TUNE_DOUBLE_BUFFER_P 0
+#endif
 // Tuning builds: consumer registers per thread (232 or 240); the producer gets the rest (40 or 24).
 #ifndef FA_SM90_TUNE_CONSUMER_REGS
 #define FA_SM90_TUNE_CONSUMER_REGS -1
@@ -116,6 +121,11 @@ struct FwdConfig {
     // max moves. 16-bit P takes 2^8 with no loss of precision; e4m3 P must stay under its 448 maximum,
     // so fp8 only lets the max grow by 2^0.5 (P <= 362). It pays where O is wide (D/2 multiplies per
     // rescale): +4-9% at head_dim 256 (H100); at head_dim 64 the vote and branch cost more (-7%).
+    // P packed into its own registers while the previous block's P·V still reads the operand registers,
+    // then copied (N/8 or N/4 moves) after that P·V retires: a candidate for the e4m3 kernels, where ptxas
+    // waits for the P·V before the exponentials (docs/FA3.md). Off by default: not measured yet.
+    static constexpr bool kDoubleBufferP = FA_SM90_TUNE_DOUBLE_BUFFER_P != 0;
+
     static constexpr bool kLazyRescale =
         FA_SM90_TUNE_LAZY_RESCALE >= 0 ? FA_SM90_TUNE_LAZY_RESCALE != 0 : kHeadDim >= 128;
     static constexpr float kRescaleLog2 =

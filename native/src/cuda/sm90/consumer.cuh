@@ -103,6 +103,7 @@ struct Consumer {
         } else {
             float s[Gemms::kNumS];
             uint32_t p[Gemms::kNumP];
+            uint32_t p_next[Gemms::kNumP];  // used only with Cfg::kDoubleBufferP
             float o_scale[2];
 
             // First block: nothing to overlap with yet.
@@ -148,6 +149,7 @@ struct Consumer {
                 if (kMask == 1 || (kMask == 2 && n >= range.mask_from))
                     apply_mask(s, fc, rows, n * Cfg::kBlockN, args.seqlen_k, args.seqlen_q, args.causal != 0);
                 const bool rescale = softmax.template update<false>(s, o_scale);
+                if constexpr (Cfg::kDoubleBufferP) P::pack(s, p_next);
 
                 wgmma::wait_group<0>();
                 wgmma::fence_operands(o);
@@ -155,7 +157,12 @@ struct Consumer {
                 release(v_done(v_pipe.stage));
                 v_pipe.advance();
                 if (rescale) Softmax::rescale(o, o_scale);
-                P::pack(s, p);
+                if constexpr (Cfg::kDoubleBufferP) {
+#pragma unroll
+                    for (int i = 0; i < Gemms::kNumP; ++i) p[i] = p_next[i];
+                } else {
+                    P::pack(s, p);
+                }
             };
             // Key blocks run from the last to the first, so the ones that may need the mask come first.
             // ptxas waits for the in-flight P·V at the first branch merge after S is ready, which puts the
