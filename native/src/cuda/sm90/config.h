@@ -39,7 +39,7 @@
 #ifndef FA_SM90_TUNE_DOUBLE_BUFFER_P
 #define FA_SM90_TUNE_DOUBLE_BUFFER_P 0
 #endif
-// Tuning builds: consumer registers per thread (232 or 240); the producer gets the rest (40 or 24).
+// Tuning builds: consumer registers per thread (224, 232 or 240); the producer gets the rest (56, 40 or 24).
 #ifndef FA_SM90_TUNE_CONSUMER_REGS
 #define FA_SM90_TUNE_CONSUMER_REGS -1
 #endif
@@ -107,9 +107,8 @@ struct FwdConfig {
     // so 232 leaves room for addresses and softmax state; the producer keeps 40 so its 64-bit tile math
     // never spills. FP8 at head_dim 64 and 256 runs faster with 224 / 56 (H100, interleaved A/B: +3 to
     // +11% at 256, +1 to +10% at 64 from 4096 keys on; no spills either way); at 128 224 measured -9 to +2%.
-    static constexpr int kConsumerRegs = FA_SM90_TUNE_CONSUMER_REGS > 0 ? FA_SM90_TUNE_CONSUMER_REGS
-                                         : kFp8 && kHeadDim != 128                ? 224
-                                                                                  : 232;
+    static constexpr int kConsumerRegs =
+        FA_SM90_TUNE_CONSUMER_REGS > 0 ? FA_SM90_TUNE_CONSUMER_REGS : (kFp8 && kHeadDim != 128 ? 224 : 232);
     static constexpr int kProducerRegs = (384 * 168 - 256 * kConsumerRegs) / 128;
 
     // softmax: P is computed as exp2(x - max + offset) so that fp8 P uses the top of e4m3's range
@@ -117,15 +116,15 @@ struct FwdConfig {
     static constexpr float kPOffsetLog2 =
         !kFp8 ? 0.0f : FA_SM90_TUNE_FP8_OFFSET_X10 >= 0 ? FA_SM90_TUNE_FP8_OFFSET_X10 / 10.0f : 8.0f;
 
-    // Lazy O rescaling (softmax.cuh): P may reach 2^(kPOffsetLog2 + kRescaleLog2) before the reference
-    // max moves. 16-bit P takes 2^8 with no loss of precision; e4m3 P must stay under its 448 maximum,
-    // so fp8 only lets the max grow by 2^0.5 (P <= 362). It pays where O is wide (D/2 multiplies per
-    // rescale): +4-9% at head_dim 256 (H100); at head_dim 64 the vote and branch cost more (-7%).
     // P packed into its own registers while the previous block's P·V still reads the operand registers,
     // then copied (N/8 or N/4 moves) after that P·V retires: a candidate for the e4m3 kernels, where ptxas
     // waits for the P·V before the exponentials (docs/FA3.md). Off by default: not measured yet.
     static constexpr bool kDoubleBufferP = FA_SM90_TUNE_DOUBLE_BUFFER_P != 0;
 
+    // Lazy O rescaling (softmax.cuh): P may reach 2^(kPOffsetLog2 + kRescaleLog2) before the reference
+    // max moves. 16-bit P takes 2^8 with no loss of precision; e4m3 P must stay under its 448 maximum,
+    // so fp8 only lets the max grow by 2^0.5 (P <= 362). It pays where O is wide (D/2 multiplies per
+    // rescale): +4-9% at head_dim 256 (H100); at head_dim 64 the vote and branch cost more (-7%).
     static constexpr bool kLazyRescale =
         FA_SM90_TUNE_LAZY_RESCALE >= 0 ? FA_SM90_TUNE_LAZY_RESCALE != 0 : kHeadDim >= 128;
     static constexpr float kRescaleLog2 =

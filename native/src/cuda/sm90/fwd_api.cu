@@ -58,8 +58,8 @@ const char* dispatch_unsupported(const fa_params& p, char* buf, size_t len) {
 // (64 + N) x 32 bytes per 2 x 64 x N x 32 FLOPs, so the wider block also asks less of shared memory per
 // FLOP. H100, interleaved A/B against 128 keys: +1 to +3% at 8-16k keys (+4 to +13% with the
 // 232-register split), -0.5 to +0.5% at 4096, -4 to -5% at 2048. Measured and not kept: 192 and 224 keys
-// at head_dim 128 (-2 to +3% at 8-16k, -7% at 2k), 128 at head_dim 256 (needs 240 consumer registers,
-// and spilled).
+// at head_dim 128 (-5 to +27% at 8-16k across runs, -1 to -9% at 2k), 128 at head_dim 256 (needs 240
+// consumer registers, and spilled).
 template <Kind K>
 bool wide_block_n(const fa_params& p) {
     const int forced = sm90::wide_block_n_override();
