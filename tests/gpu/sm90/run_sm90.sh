@@ -74,6 +74,16 @@ phase_build() {
     return $rc
 }
 
+# pv_wait_report BUILD_DIR LABEL: where each kernel of that build waits for its P·V (pv_wait.py), into pv_wait.log.
+pv_wait_report() {
+    local dir=$1 label=$2 sass_dir=$1/sass
+    mkdir -p "$sass_dir"
+    for o in $(find "$dir" -path '*flashattn_sm90.dir*' -name 'fwd_*hdim*.cu.o' 2>/dev/null | sort); do
+        "$CUOBJDUMP" -sass "$o" > "$sass_dir/$(basename "$o" .cu.o).sass" 2>&1
+    done
+    { echo "--- $label: P·V waits ($dir) ---"; python3 tests/gpu/sm90/pv_wait.py "$sass_dir"/*.sass; } >> "$OUT/pv_wait.log" 2>&1
+}
+
 phase_inspect() {
     # Only logs go to $OUT: a device call brings back at most 8 files, and the sanitizer logs must be among them.
     local log=$OUT/inspect.log ptx=$BUILD/ptxas_sm90.log sass_dir=$BUILD/sass
@@ -96,6 +106,7 @@ phase_inspect() {
                 "$(grep -c SYNCS "$sass")" "$(grep -c USETMAXREG "$sass")"
         done
     } 2>&1 | tee "$log"
+    pv_wait_report "$BUILD" default
     local kernels regs spills perf local_mem
     kernels=$(grep -c "Compiling entry function" "$ptx")
     regs=$(grep -c "Used 168 registers" "$ptx")
@@ -178,7 +189,7 @@ phase_ab() {
             cmake -S '${src:-native}' -B '$dir' -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLASHATTN_CUDA=ON \
                   -DFLASHATTN_CUDA_ARCHS=90 -DCMAKE_CUDA_FLAGS='${flags//;/ } -Xptxas=-v' ${cmake_args//;/ } &&
             cmake --build '$dir' -j16" \
-            && libs+=",$name=$dir/lib/libflashattn.so"
+            && libs+=",$name=$dir/lib/libflashattn.so" && pv_wait_report "$dir" "$name"
     done
     run_limited "ab" 400 "$OUT/ab.log" python3 tests/gpu/sm90/ab_sm90.py --libs "$libs" ${AB_ARGS:-}
 }

@@ -34,10 +34,10 @@
 #ifndef FA_SM90_TUNE_LAZY_RESCALE
 #define FA_SM90_TUNE_LAZY_RESCALE -1
 #endif
-// Tuning builds: -DFA_SM90_TUNE_DOUBLE_BUFFER_P=1 packs each block's P into a second register set, copied
-// into the P·V operand registers once the previous P·V has retired (see kDoubleBufferP). Not measured yet.
-#ifndef FA_SM90_TUNE_DOUBLE_BUFFER_P
-#define FA_SM90_TUNE_DOUBLE_BUFFER_P 0
+// Tuning builds: -DFA_SM90_TUNE_RETAIN_P=1 adds the read that holds P's registers until its
+// P·V has retired (kRetainP, off by default) at every head dim and element type.
+#ifndef FA_SM90_TUNE_RETAIN_P
+#define FA_SM90_TUNE_RETAIN_P -1
 #endif
 // Tuning builds: consumer registers per thread (224, 232 or 240); the producer gets the rest (56, 40 or 24).
 #ifndef FA_SM90_TUNE_CONSUMER_REGS
@@ -116,10 +116,11 @@ struct FwdConfig {
     static constexpr float kPOffsetLog2 =
         !kFp8 ? 0.0f : FA_SM90_TUNE_FP8_OFFSET_X10 >= 0 ? FA_SM90_TUNE_FP8_OFFSET_X10 / 10.0f : 8.0f;
 
-    // P packed into its own registers while the previous block's P·V still reads the operand registers,
-    // then copied (N/8 or N/4 moves) after that P·V retires: a candidate for the e4m3 kernels, where ptxas
-    // waits for the P·V before the exponentials (docs/FA3.md). Off by default: not measured yet.
-    static constexpr bool kDoubleBufferP = FA_SM90_TUNE_DOUBLE_BUFFER_P != 0;
+    // Keep P's registers allocated until the P·V that reads them has retired (wgmma::retain_operands), so
+    // that ptxas cannot hand them to the softmax and wait for that P·V before the exponentials. It does
+    // move the first such write (tests/gpu/sm90/pv_wait.py), but not the wait at head_dim >= 192, and it
+    // cost 3-15% at head_dim 64 and nothing measurable at 128/256 (H100, interleaved A/B): off.
+    static constexpr bool kRetainP = FA_SM90_TUNE_RETAIN_P > 0;
 
     // Lazy O rescaling (softmax.cuh): P may reach 2^(kPOffsetLog2 + kRescaleLog2) before the reference
     // max moves. 16-bit P takes 2^8 with no loss of precision; e4m3 P must stay under its 448 maximum,

@@ -103,8 +103,9 @@ struct Consumer {
         } else {
             float s[Gemms::kNumS];
             uint32_t p[Gemms::kNumP];
-            uint32_t p_next[Gemms::kNumP];  // used only with Cfg::kDoubleBufferP
             float o_scale[2];
+            // Never true (the API requires seqlen_k >= 1); read once, not after every wait (see below).
+            const bool retain_store = args.seqlen_k <= 0;
 
             // First block: nothing to overlap with yet.
             int n = range.n_max - 1;
@@ -149,20 +150,15 @@ struct Consumer {
                 if (kMask == 1 || (kMask == 2 && n >= range.mask_from))
                     apply_mask(s, fc, rows, n * Cfg::kBlockN, args.seqlen_k, args.seqlen_q, args.causal != 0);
                 const bool rescale = softmax.template update<false>(s, o_scale);
-                if constexpr (Cfg::kDoubleBufferP) P::pack(s, p_next);
 
                 wgmma::wait_group<0>();
                 wgmma::fence_operands(o);
                 wgmma::fence_operands(p);
+                if constexpr (Cfg::kRetainP) wgmma::retain_operands(p, smem.sink(), retain_store);
                 release(v_done(v_pipe.stage));
                 v_pipe.advance();
                 if (rescale) Softmax::rescale(o, o_scale);
-                if constexpr (Cfg::kDoubleBufferP) {
-#pragma unroll
-                    for (int i = 0; i < Gemms::kNumP; ++i) p[i] = p_next[i];
-                } else {
-                    P::pack(s, p);
-                }
+                P::pack(s, p);
             };
             // Key blocks run from the last to the first, so the ones that may need the mask come first.
             // ptxas waits for the in-flight P·V at the first branch merge after S is ready, which puts the

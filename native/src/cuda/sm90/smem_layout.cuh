@@ -36,7 +36,10 @@ struct SmemLayout {
     static constexpr uint32_t kBarVtEmpty = kBarVtFull + Cfg::kVtStages;
     static constexpr uint32_t kNumBarriers = kBarVtEmpty + Cfg::kVtStages;
 
-    static constexpr uint32_t kBytes = kBarriers + 8 * kNumBarriers;
+    // 16 bytes that nothing reads: the target of wgmma::retain_operands' never-taken store.
+    static constexpr uint32_t kSink = (kBarriers + 8 * kNumBarriers + 15u) & ~15u;
+
+    static constexpr uint32_t kBytes = kSink + 16;
     // The dynamic-smem base is only guaranteed 16-byte aligned: room to round it up to 1024.
     static constexpr uint32_t kAllocBytes = kBytes + 1024;
     static_assert(kAllocBytes <= 227 * 1024, "exceeds the 227 KiB of shared memory a Hopper CTA may use");
@@ -49,6 +52,7 @@ struct SmemLayout {
     __device__ __forceinline__ uint32_t vt(int stage) const { return base + kVt + stage * kVtStageBytes; }
     __device__ __forceinline__ uint32_t o(int wg) const { return base + kO + wg * kOStageBytes; }
     __device__ __forceinline__ uint32_t bar(uint32_t slot) const { return base + kBarriers + 8 * slot; }
+    __device__ __forceinline__ uint32_t sink() const { return base + kSink; }
 
     __device__ __forceinline__ uint32_t q_full() const { return bar(kBarQFull); }
     __device__ __forceinline__ uint32_t q_empty() const { return bar(kBarQEmpty); }

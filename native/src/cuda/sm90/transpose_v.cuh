@@ -38,7 +38,6 @@ struct VTransposer {
     static constexpr int kColSteps = Cfg::kHeadDim / 32;
     static constexpr int kSteps = (Cfg::kBlockN / 16) * kColSteps;
     static __device__ __forceinline__ int key0_of(int step) { return (step / kColSteps) * 16; }
-    static __device__ __forceinline__ int col0_of(int step) { return (step % kColSteps) * 32; }
     static_assert(Cfg::kHeadDim % 32 == 0 && Cfg::kBlockN % 16 == 0, "whole transpose steps");
 
     static constexpr bool kOwnVtRing = Cfg::kVtStages != Cfg::kStages;
@@ -48,47 +47,65 @@ struct VTransposer {
     PipeState<Cfg::kStages> pipe;          // V[s]; also Vt[s] unless Vt has its own ring
     PipeState<Cfg::kVtStages> vt_pipe;     // Vt, when kOwnVtRing
 
-    __device__ __forceinline__ uint32_t v_offset(int key, int col) const {
-        const int chunk = col / Cfg::kChunkCols;
-        const uint32_t off = key * Cfg::kSwizzleBytes + (col % Cfg::kChunkCols);
-        return chunk * Smem::kKVChunkBytes + swizzle_offset<Cfg::kSwizzleBytes>(off);
-    }
+    // Addresses. Each warp's steps are fixed at compile time (step = W, W + 3, ...), and the steps move by
+    // whole swizzle periods (16 keys: rows of V, columns of Vt; 32 head-dim columns), so a step's address
+    // is (stage base + lane row + compile-time offset) XOR a lane constant:
+    //   V rows (kSwizzleBytes per column chunk): the swizzle XORs the 16-byte granule of a row with bits
+    //     of the row index that only the lane's src_key sets; the step's granule (2c mod G) + mh (c =
+    //     column step, mh = the lane's column half, G granules per row) enters as an offset, since the
+    //     granule bits of everything else are zero.
+    //   Vt rows (128 bytes of 128 keys per chunk): the granule is the step's key group, XORed with the
+    //     low bits of the lane's dst_row.
+    // The XOR comes last so that nothing per step is loop-invariant: hoisted out of the stage loop, the
+    // per-step lane offsets needed a register each and spilled at head_dim 128 (40 producer registers).
+    // Computing the addresses from the flat step index (divisions, sign fix-ups, two swizzles) took 25
+    // integer instructions per 8 data-moving ones; ncu showed the transposer warps busy almost all the
+    // time and the consumers waiting on vt_full (e4m3, head_dim 256). H100, interleaved A/B: +13 to +23%
+    // at head_dim 256, +1 to +4.5% at 128, -2 to +5% at 64.
+    static constexpr int kVGranules = Cfg::kSwizzleBytes / 16;
+    struct LaneAddr {
+        uint32_t src, src_xor;  // V: src_key * kSwizzleBytes + 16 * mh; 16 * (the row's swizzle bits)
+        uint32_t dst, dst_xor;  // Vt: dst_row * 128; 16 * (dst_row mod 8)
+    };
 
-    // Vt is split into chunks of 128 keys (one 128-byte swizzled row each).
-    __device__ __forceinline__ uint32_t vt_offset(int row, int key) const {
-        return (key / Cfg::kVtRowBytes) * Smem::kVtChunkBytes +
-               swizzle_offset<Cfg::kVtRowBytes>(row * Cfg::kVtRowBytes + key % Cfg::kVtRowBytes);
-    }
-
-    __device__ __forceinline__ void transpose_stage(int stage, int vt_stage, int warp, int lane) const {
-        const uint32_t v = smem.v(stage), vt = smem.vt(vt_stage);
-        // This lane's row address in ldmatrix/stmatrix tile m = lane / 8, row i = lane % 8.
+    static __device__ __forceinline__ LaneAddr lane_addr(int lane) {
+        // This lane's row in ldmatrix/stmatrix tile m = lane / 8, row i = lane % 8.
         const int m = lane / 8, i = lane % 8;
-        const int src_key = 8 * (m & 1) + i, src_col = 16 * (m >> 1);
+        const int src_key = 8 * (m & 1) + i, mh = m >> 1;
         const int dst_row = 16 * (m >> 1) + 2 * i + ((m & 1) ^ (i >= 4 ? 1 : 0));
-        // Byte selectors of the column-2j / column-2j+1 results, swapped for lanes j >= 4 (see above).
-        const bool swap = lane >= 16;
-        const uint32_t sel_a = swap ? 0x7531u : 0x6420u, sel_b = swap ? 0x6420u : 0x7531u;
+        // key0, a multiple of 16, adds nothing to the swizzle bits.
+        const uint32_t x = ((src_key * Cfg::kSwizzleBytes) >> 7) & (kVGranules - 1);
+        return {static_cast<uint32_t>(src_key * Cfg::kSwizzleBytes + 16 * mh), 16 * x,
+                static_cast<uint32_t>(dst_row * Cfg::kVtRowBytes), static_cast<uint32_t>(16 * (dst_row % 8))};
+    }
+
+    // Warp W's steps of one stage; v and vt already include this lane's rows (LaneAddr::src, dst).
+    template <int W>
+    __device__ __forceinline__ void transpose_stage(uint32_t v, uint32_t vt, const LaneAddr& a, uint32_t sel_a,
+                                                    uint32_t sel_b) const {
         // One step at a time: ldmatrix, permutes, stmatrix. Issuing the loads of 2 steps before their stores
         // made the kernel slower, not faster (e4m3, H100, interleaved A/B: -2 to -22% at head_dim 128 and
-        // 256; 4 steps: -16 to -36% against the previous transposer), and so did this loop without the
-        // unroll at head_dim 256 (-9 to -12% in 5 of 6 cells). The transposer is not on the critical path;
-        // presumably its shared-memory traffic competes less with the consumers' wgmma operand reads when
-        // it is spread out.
-#pragma unroll 2
-        for (int step = warp; step < kSteps; step += kWarps) {
+        // 256; 4 steps: -16 to -36%).
+#pragma unroll
+        for (int step = W; step < kSteps; step += kWarps) {
+            const int key0 = key0_of(step), c = step % kColSteps;
+            const uint32_t src = (32 * c / Cfg::kSwizzleBytes) * Smem::kKVChunkBytes + key0 * Cfg::kSwizzleBytes +
+                                 32 * (c % (kVGranules / 2));
+            const uint32_t dst = (key0 / Cfg::kVtRowBytes) * Smem::kVtChunkBytes + 32 * c * Cfg::kVtRowBytes +
+                                 16 * ((key0 % Cfg::kVtRowBytes) / 16);
             uint32_t r[4];
-            cuda::ldmatrix_x4_trans(r, v + v_offset(key0_of(step) + src_key, col0_of(step) + src_col));
-            stmatrix_x4(vt + vt_offset(col0_of(step) + dst_row, key0_of(step)), __byte_perm(r[0], r[1], sel_a),
-                        __byte_perm(r[0], r[1], sel_b), __byte_perm(r[2], r[3], sel_a), __byte_perm(r[2], r[3], sel_b));
+            cuda::ldmatrix_x4_trans(r, (v + src) ^ a.src_xor);
+            stmatrix_x4((vt + dst) ^ a.dst_xor, __byte_perm(r[0], r[1], sel_a), __byte_perm(r[0], r[1], sel_b),
+                        __byte_perm(r[2], r[3], sel_a), __byte_perm(r[2], r[3], sel_b));
         }
     }
 
-    // Walks the same tiles and key blocks as the TMA thread. Per stage: wait for V[s] (TMA) and for
-    // Vt[s] to be free (the consumers' P·V on it retired: vt_empty), transpose, then hand V[s] back to
-    // the TMA thread (v_empty) and Vt[s] to the consumers (vt_full). With V and Vt released separately,
-    // the next V load overlaps the P·V that still reads Vt.
-    __device__ void run(int warp, int lane) {
+    template <int W>
+    __device__ void run(int lane) {
+        const LaneAddr a = lane_addr(lane);
+        // Byte selectors of the column-2j / column-2j+1 results, swapped for lanes j >= 4 (see above).
+        const bool swap = lane >= 16;
+        const uint32_t sel_a = swap ? 0x7531u : 0x6420u, sel_b = swap ? 0x6420u : 0x7531u;
         for (TileScheduler sched; sched.valid(args); sched.advance(args)) {
             const Tile t = sched.tile(args);
             const BlockRange r = block_range<Cfg::kBlockM, Cfg::kBlockN>(args, t.m_block);
@@ -98,7 +115,7 @@ struct VTransposer {
                 const uint32_t vt_phase = kOwnVtRing ? vt_pipe.phase : pipe.phase;
                 mbarrier::wait_warp(smem.v_full(s), pipe.phase);
                 mbarrier::wait_warp(smem.vt_empty(ts), vt_phase ^ 1u);
-                transpose_stage(s, ts, warp, lane);
+                transpose_stage<W>(smem.v(s) + a.src, smem.vt(ts) + a.dst, a, sel_a, sel_b);
                 // Generic-proxy loads and stores must be ordered before the async-proxy accesses that
                 // follow the arrivals: the TMA refill of V[s] and the consumers' wgmma reads of Vt[ts].
                 tma::fence_proxy_async_smem();
@@ -111,6 +128,17 @@ struct VTransposer {
                 if constexpr (kOwnVtRing) vt_pipe.advance();
             }
         }
+    }
+
+    // warp: 0..kWarps-1 (producer warps 1..3).
+    __device__ void run(int warp, int lane) {
+        static_assert(kWarps == 3, "one instantiation per transposer warp");
+        if (warp == 0)
+            run<0>(lane);
+        else if (warp == 1)
+            run<1>(lane);
+        else
+            run<2>(lane);
     }
 };
 

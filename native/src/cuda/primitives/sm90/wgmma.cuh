@@ -32,6 +32,26 @@ __device__ __forceinline__ void fence_operands(T (&r)[N]) {
     for (int i = 0; i < N; ++i) fence_operand(r[i]);
 }
 
+// ptxas treats the register-A operand of an issued wgmma as dead from the issue on, although the tensor
+// cores read it until the group retires: it may give those registers to later instructions, and must then
+// wait for the whole group before the first of them (ncu, e4m3 head_dim 256: the wait for P·V sat right
+// before the softmax's first write into a P register, ahead of every exponential). The empty-asm fence
+// above is invisible to ptxas; a real read after the wait keeps the registers allocated up to it. The read
+// is a shared-memory store (ptxas does not move it above the wait, whose group reads shared memory too)
+// predicated on `store`, a run-time condition the caller knows to be false, into a 16-byte `sink`:
+// one issue slot per 4 registers.
+template <int N>
+__device__ __forceinline__ void retain_operands(const uint32_t (&r)[N], uint32_t sink, bool store) {
+    static_assert(N % 4 == 0, "retained in 16-byte stores");
+#pragma unroll
+    for (int i = 0; i < N; i += 4)
+        asm volatile(
+            "{\n .reg .pred p;\n setp.ne.b32 p, %0, 0;\n @p st.shared.v4.b32 [%1], {%2, %3, %4, %5};\n}\n" ::"r"(
+                static_cast<uint32_t>(store)),
+            "r"(sink), "r"(r[i]), "r"(r[i + 1]), "r"(r[i + 2]), "r"(r[i + 3])
+            : "memory");
+}
+
 // Swizzle field of the descriptor (bits 62-63).
 template <int kSwizzleBytes>
 struct SwizzleCode;
