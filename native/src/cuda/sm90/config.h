@@ -14,10 +14,10 @@
 #ifndef FA_SM90_TUNE_FP8_RESCALE_X10
 #define FA_SM90_TUNE_FP8_RESCALE_X10 -1
 #endif
-// Tuning builds: -DFA_SM90_TUNE_SPLIT_MASK_LOOP=0 / 1 runs every key block through one loop body with a
-// run-time mask test / two bodies (masked, unmasked) at every head dim and element type.
+// Tuning builds: -DFA_SM90_TUNE_SPLIT_MASK_LOOP=0 runs every key block through one loop body with a
+// run-time mask test instead of two bodies (masked, unmasked).
 #ifndef FA_SM90_TUNE_SPLIT_MASK_LOOP
-#define FA_SM90_TUNE_SPLIT_MASK_LOOP -1
+#define FA_SM90_TUNE_SPLIT_MASK_LOOP 1
 #endif
 // Tuning builds: -DFA_SM90_TUNE_TMA_STORE=0 keeps the register stores of O at every head dim.
 #ifndef FA_SM90_TUNE_TMA_STORE
@@ -28,16 +28,18 @@
 #define FA_SM90_TUNE_VT_STAGES -1
 #endif
 
-// Tuning builds: -DFA_SM90_TUNE_LAZY_RESCALE=0 / 1 rescales O on every block / lazily at every head dim. The
-// lazy decision is a warp vote inside the softmax; a build without it shows whether the vote is what makes
-// ptxas wait for the in-flight P·V before the exponentials of the e4m3 kernels (docs/FA3.md).
+// Tuning builds: -DFA_SM90_TUNE_LAZY_RESCALE=0 / 1 rescales O on every block / lazily at every head dim.
 #ifndef FA_SM90_TUNE_LAZY_RESCALE
 #define FA_SM90_TUNE_LAZY_RESCALE -1
 #endif
-// Tuning builds: -DFA_SM90_TUNE_RETAIN_P=1 adds the read that holds P's registers until its
-// P·V has retired (kRetainP, off by default) at every head dim and element type.
+// Tuning builds: -DFA_SM90_TUNE_RETAIN_P=0 / 1 drops / adds the read that holds P's registers until its
+// P·V has retired (kRetainP) at every head dim and element type.
 #ifndef FA_SM90_TUNE_RETAIN_P
 #define FA_SM90_TUNE_RETAIN_P -1
+#endif
+// Tuning builds: key-block width of the e4m3 head_dim-256 kernel (default 96), e.g. 64 or 128.
+#ifndef FA_SM90_TUNE_FP8_D256_BLOCK_N
+#define FA_SM90_TUNE_FP8_D256_BLOCK_N 96
 #endif
 // Tuning builds: consumer registers per thread (224, 232 or 240); the producer gets the rest (56, 40 or 24).
 #ifndef FA_SM90_TUNE_CONSUMER_REGS
@@ -63,7 +65,7 @@ struct FwdConfig {
     // registers (S and P live next to the O accumulator: N/2 + N/4 (N/8 for fp8) + D/2 floats) and,
     // at D = 256, by shared memory.
     static constexpr int kBlockN =
-        kBlockN_ != 0 ? kBlockN_ : kHeadDim <= 128 ? 128 : kFp8 ? 96 : (kHeadDim <= 192 ? 112 : 80);
+        kBlockN_ != 0 ? kBlockN_ : kHeadDim <= 128 ? 128 : kFp8 ? FA_SM90_TUNE_FP8_D256_BLOCK_N : (kHeadDim <= 192 ? 112 : 80);
     static constexpr int kStages = kHeadDim <= 64 ? 3 : 2;
 
     // TMA boxes and wgmma operands share one layout: rows of one swizzle span (128 bytes, or 64 when a
@@ -88,12 +90,10 @@ struct FwdConfig {
     // in-flight P·V at the first branch merge, and with the mask test inside the body that wait came
     // before the softmax (ncu: the exponentials ran after P·V, not beside it). H100, interleaved A/B:
     // bf16 +10 to +13% at hdim 64 (2k-8k, non-causal), +4 to +11% at 128, 0 to +3% at 256; e4m3 +1 to
-    // +6% at 64, -1 to +2% at 128 and -0.5 to -1.9% at 256, so e4m3 keeps one body at hdim >= 128.
-    // Rechecked with the ldmatrix transposer (and a branch-free lazy-rescale update in both builds): two
-    // bodies -10 to +1% for e4m3 at hdim 128/256, although ncu shows the one-body e4m3 kernels waiting
-    // for P·V at the mask merge, before the row max; so two bodies cost those kernels something else.
-    static constexpr bool kSplitMaskLoop =
-        FA_SM90_TUNE_SPLIT_MASK_LOOP >= 0 ? FA_SM90_TUNE_SPLIT_MASK_LOOP != 0 : !kFp8 || kHeadDim <= 64;
+    // +6% at 64. e4m3 at hdim 128/256 lost with it (-10 to +1%) while the V transposer was the bottleneck;
+    // since the transposer rewrite it gains there too (hdim 128: -2 to +10%, hdim 256 with kRetainP:
+    // +1 to +8%).
+    static constexpr bool kSplitMaskLoop = FA_SM90_TUNE_SPLIT_MASK_LOOP != 0;
 
     // O leaves through shared memory and a TMA store (epilogue.cuh) where a staging tile per consumer
     // warpgroup (64 rows x head_dim, 16-bit) still fits next to the pipeline: head_dim <= 128. It is
@@ -117,10 +117,12 @@ struct FwdConfig {
         !kFp8 ? 0.0f : FA_SM90_TUNE_FP8_OFFSET_X10 >= 0 ? FA_SM90_TUNE_FP8_OFFSET_X10 / 10.0f : 8.0f;
 
     // Keep P's registers allocated until the P·V that reads them has retired (wgmma::retain_operands), so
-    // that ptxas cannot hand them to the softmax and wait for that P·V before the exponentials. It does
-    // move the first such write (tests/gpu/sm90/pv_wait.py), but not the wait at head_dim >= 192, and it
-    // cost 3-15% at head_dim 64 and nothing measurable at 128/256 (H100, interleaved A/B): off.
-    static constexpr bool kRetainP = FA_SM90_TUNE_RETAIN_P > 0;
+    // that ptxas cannot hand them to the softmax. It moves the first such write past the wait
+    // (tests/gpu/sm90/pv_wait.py), though not the wait itself at hdim >= 192. H100, interleaved A/B, with
+    // two loop bodies: e4m3 hdim 256 +1 to +8% (0.99-1.02 with one body), e4m3 hdim 128 -1 to +2%; at
+    // hdim 64 it costs 3-15% (bf16 and e4m3). So only e4m3 at hdim 256.
+    static constexpr bool kRetainP =
+        FA_SM90_TUNE_RETAIN_P >= 0 ? FA_SM90_TUNE_RETAIN_P != 0 : kFp8 && kHeadDim > 128;
 
     // Lazy O rescaling (softmax.cuh): P may reach 2^(kPOffsetLog2 + kRescaleLog2) before the reference
     // max moves. 16-bit P takes 2^8 with no loss of precision; e4m3 P must stay under its 448 maximum,
