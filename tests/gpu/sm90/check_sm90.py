@@ -267,12 +267,12 @@ TINY_SHAPES = [(1, 130, 200, 2, 1), (1, 200, 70, 2, 2), (1, 300, 300, 1, 1)]
 # (environment, causal, head dims, dtypes). Forcing 192-key blocks covers them on short shapes too.
 VARIANTS = [({"FLASHATTN_SM90_BLOCK_N": "wide"}, False, (64,), (torch.bfloat16, torch.float16)),
             ({"FLASHATTN_SM90_SCHEDULER": "static"}, True, (64, 128), (torch.bfloat16,))]
-# e4m3 head_dim 64 with the 192-key / 128-key blocks forced (fwd_knobs.h) on every shape.
+# e4m3 head_dims 64 and 128 with the wide (192 / 224-key) and the 128-key blocks forced (fwd_knobs.h) on every shape.
 FP8_VARIANTS = ["wide", "narrow"]
 VARIANT_SHAPES = [(2, 1000, 1000, 4, 2), (4, 1300, 1300, 8, 8), (1, 1000, 17, 4, 4), (1, 17, 1000, 4, 4)]
 OUT_MISALIGNED = [(2, 6), (0, 2)]  # (elements before out, after it) in each (row, head) slot
 FP8_SHAPES = [(1, 128, 128, 1, 1), (2, 17, 17, 2, 2), (1, 1000, 1000, 4, 2), (1, 1000, 17, 2, 2), (1, 17, 1000, 2, 2),
-              (1, 2048, 2048, 2, 1), (1, 8192, 8192, 2, 1)]  # the last takes the wide kernel at d64
+              (1, 2048, 2048, 2, 1), (1, 8192, 8192, 2, 1)]  # the last takes the wide kernels at d64 and d128
 
 
 def main():
@@ -321,9 +321,10 @@ def main():
                     check_fp8(lib, res, d, shape, causal, gen, args.hang_timeout)
         for block_n in FP8_VARIANTS:
             os.environ["FLASHATTN_SM90_BLOCK_N"] = block_n
-            for shape in fp8_shapes:
-                for causal in (False, True):
-                    check_fp8(lib, res, 64, shape, causal, gen, args.hang_timeout, f" BLOCK_N={block_n}")
+            for d in (64, 128):
+                for shape in fp8_shapes:
+                    for causal in (False, True):
+                        check_fp8(lib, res, d, shape, causal, gen, args.hang_timeout, f" BLOCK_N={block_n}")
             os.environ.pop("FLASHATTN_SM90_BLOCK_N")
     if want("variants"):
         for env, causal, variant_hdims, variant_dtypes in VARIANTS:

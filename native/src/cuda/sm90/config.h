@@ -37,9 +37,20 @@
 #ifndef FA_SM90_TUNE_RETAIN_P
 #define FA_SM90_TUNE_RETAIN_P -1
 #endif
-// Tuning builds: key-block width of the e4m3 head_dim-256 kernel (default 96), e.g. 64 or 128.
+// Tuning builds: key-block widths of the e4m3 head_dim-128 and -256 kernels (defaults 128 and 96).
+#ifndef FA_SM90_TUNE_FP8_D128_BLOCK_N
+#define FA_SM90_TUNE_FP8_D128_BLOCK_N 128
+#endif
 #ifndef FA_SM90_TUNE_FP8_D256_BLOCK_N
 #define FA_SM90_TUNE_FP8_D256_BLOCK_N 96
+#endif
+// Tuning builds: -DFA_SM90_TUNE_GATED_WAIT=1 makes the wait for the previous P·V depend on the softmax's
+// row sums (wgmma::wait_group_after), so that ptxas cannot schedule it before the exponentials. It does
+// put every exponential before the wait (pv_wait.py), yet measured -4 to -12% at head_dim 64, -6 to +10%
+// at 128 and -5 to +2% at 256 (H100, interleaved A/B, bf16 and e4m3): the warpgroup that waits early
+// would wait at its next pingpong turn instead. Off.
+#ifndef FA_SM90_TUNE_GATED_WAIT
+#define FA_SM90_TUNE_GATED_WAIT 0
 #endif
 // Tuning builds: consumer registers per thread (224, 232 or 240); the producer gets the rest (56, 40 or 24).
 #ifndef FA_SM90_TUNE_CONSUMER_REGS
@@ -64,8 +75,13 @@ struct FwdConfig {
     // kBlockN: keys per pipeline stage. Larger N amortises the softmax's per-row work; it is bounded by
     // registers (S and P live next to the O accumulator: N/2 + N/4 (N/8 for fp8) + D/2 floats) and,
     // at D = 256, by shared memory.
-    static constexpr int kBlockN =
-        kBlockN_ != 0 ? kBlockN_ : kHeadDim <= 128 ? 128 : kFp8 ? FA_SM90_TUNE_FP8_D256_BLOCK_N : (kHeadDim <= 192 ? 112 : 80);
+    static constexpr int default_block_n() {
+        if (kHeadDim <= 64) return 128;
+        if (kHeadDim <= 128) return kFp8 ? FA_SM90_TUNE_FP8_D128_BLOCK_N : 128;
+        if (kFp8) return FA_SM90_TUNE_FP8_D256_BLOCK_N;
+        return kHeadDim <= 192 ? 112 : 80;
+    }
+    static constexpr int kBlockN = kBlockN_ != 0 ? kBlockN_ : default_block_n();
     static constexpr int kStages = kHeadDim <= 64 ? 3 : 2;
 
     // TMA boxes and wgmma operands share one layout: rows of one swizzle span (128 bytes, or 64 when a
@@ -123,6 +139,8 @@ struct FwdConfig {
     // hdim 64 it costs 3-15% (bf16 and e4m3). So only e4m3 at hdim 256.
     static constexpr bool kRetainP =
         FA_SM90_TUNE_RETAIN_P >= 0 ? FA_SM90_TUNE_RETAIN_P != 0 : kFp8 && kHeadDim > 128;
+
+    static constexpr bool kGatedWait = FA_SM90_TUNE_GATED_WAIT != 0;
 
     // Lazy O rescaling (softmax.cuh): P may reach 2^(kPOffsetLog2 + kRescaleLog2) before the reference
     // max moves. 16-bit P takes 2^8 with no loss of precision; e4m3 P must stay under its 448 maximum,

@@ -151,7 +151,10 @@ struct Consumer {
                     apply_mask(s, fc, rows, n * Cfg::kBlockN, args.seqlen_k, args.seqlen_q, args.causal != 0);
                 const bool rescale = softmax.template update<false>(s, o_scale);
 
-                wgmma::wait_group<0>();
+                if constexpr (Cfg::kGatedWait)
+                    wgmma::wait_group_after<0>(softmax.row_sum[0] + softmax.row_sum[1]);
+                else
+                    wgmma::wait_group<0>();
                 wgmma::fence_operands(o);
                 wgmma::fence_operands(p);
                 if constexpr (Cfg::kRetainP) wgmma::retain_operands(p, smem.sink(), retain_store);

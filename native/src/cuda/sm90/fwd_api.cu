@@ -49,17 +49,17 @@ const char* dispatch_unsupported(const fa_params& p, char* buf, size_t len) {
     return buf;
 }
 
-// head_dim 64 takes 192-key blocks (fwd_*_hdim64_n192.cu) on long calls: the softmax's per-row steps
-// are spread over more keys, at the cost of padding the last block.
-// 16-bit: 192 beats 128 by 3-8% on non-causal calls from 2048 keys on (H200, 2-16k keys), but loses 6-9%
-// at 512-1k keys, where the padding costs 12%. Causal calls keep 128: their diagonal blocks are partly
-// masked, and wider ones waste more.
+// Long calls take wider key blocks (fwd_*_hdim64_n192.cu, fwd_e4m3_hdim128_n224.cu): the softmax's per-row
+// steps are spread over more keys, at the cost of padding the last block.
+// 16-bit head_dim 64: 192 beats 128 by 3-8% on non-causal calls from 2048 keys on (H200, 2-16k keys), but
+// loses 6-9% at 512-1k keys, where the padding costs 12%. Causal calls keep 128: their diagonal blocks are
+// partly masked, and wider ones waste more.
 // e4m3: from 8192 keys on, causal or not. An FP8 Q·K^T with both operands in shared memory reads
 // (64 + N) x 32 bytes per 2 x 64 x N x 32 FLOPs, so the wider block also asks less of shared memory per
-// FLOP. H100, interleaved A/B against 128 keys: +1 to +3% at 8-16k keys (+4 to +13% with the
-// 232-register split), -0.5 to +0.5% at 4096, -4 to -5% at 2048. Measured and not kept: 192 and 224 keys
-// at head_dim 128 (-5 to +27% at 8-16k across runs, -1 to -9% at 2k), 128 at head_dim 256 (needs 240
-// consumer registers, and spilled).
+// FLOP. H100, interleaved A/B against 128 keys: head_dim 64 with 192 keys +1 to +3% at 8-16k keys (+4 to
+// +13% with the 232-register split), -0.5 to +0.5% at 4096, -4 to -5% at 2048; head_dim 128 with 224 keys
+// +9 to +20% at 8-16k keys (192 keys: +4 to +17%), but -16% at 2048 causal. Measured and not kept: 128
+// keys at head_dim 256 (needs 240 consumer registers, spills, -3 to +5%).
 template <Kind K>
 bool wide_block_n(const fa_params& p) {
     const int forced = sm90::wide_block_n_override();
@@ -74,7 +74,10 @@ fa_status dispatch_run(const fa_params& p) {
     case 64:
         if (wide_block_n<K>(p)) return sm90::run_fwd_wide<K, 64, 192>(p);
         return sm90::run_fwd<K, 64>(p);
-    case 128: return sm90::run_fwd<K, 128>(p);
+    case 128:
+        if constexpr (K == Kind::E4M3)
+            if (wide_block_n<K>(p)) return sm90::run_fwd_wide<K, 128, 224>(p);
+        return sm90::run_fwd<K, 128>(p);
     case 192:
         if constexpr (K != Kind::E4M3) return sm90::run_fwd<K, 192>(p);
         break;

@@ -16,8 +16,8 @@ inline bool env_is(const char* name, const char* value) {
 // m-block pairing (tile_scheduler.cuh).
 inline bool static_schedule_requested() { return env_is("FLASHATTN_SM90_SCHEDULER", "static"); }
 
-// FLASHATTN_SM90_BLOCK_N=wide / narrow: head_dim-64 calls take the 192-key / 128-key blocks
-// whatever fwd_api.cu would choose. 1, 0, or -1 when unset.
+// FLASHATTN_SM90_BLOCK_N=wide / narrow: calls with a wide-key kernel (head_dim 64; e4m3 head_dim 128) take
+// it / the 128-key one whatever fwd_api.cu would choose. 1, 0, or -1 when unset.
 inline int wide_block_n_override() {
     return env_is("FLASHATTN_SM90_BLOCK_N", "wide") ? 1 : env_is("FLASHATTN_SM90_BLOCK_N", "narrow") ? 0 : -1;
 }

@@ -25,6 +25,7 @@ fa_status run_fwd_wide(const fa_params& p);
 FA_SM90_DECLARE_WIDE(BF16, 64, 192)
 FA_SM90_DECLARE_WIDE(F16, 64, 192)
 FA_SM90_DECLARE_WIDE(E4M3, 64, 192)
+FA_SM90_DECLARE_WIDE(E4M3, 128, 224)
 #undef FA_SM90_DECLARE_WIDE
 
 // The instantiations that exist (each defined by one fwd_<kind>_hdim<d>.cu).

@@ -21,6 +21,28 @@ __device__ __forceinline__ void wait_group() {
     asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(kPending) : "memory");
 }
 
+// wait_group<kPending> placed behind `after`: the wait sits at the join of a two-way branch on a warp-wide
+// vote about `after`, so ptxas cannot schedule it before the instructions that compute `after` (it may
+// move a plain wait_group up past independent work). Both ways wait; the vote only creates the join.
+template <int kPending>
+__device__ __forceinline__ void wait_group_after(float after) {
+    static_assert(kPending >= 0 && kPending <= 7, "wgmma.wait_group count");
+    asm volatile(
+        "{\n"
+        " .reg .pred p, q;\n"
+        " setp.eq.f32 q, %0, %0;\n"
+        " vote.sync.all.pred p, q, 0xffffffff;\n"
+        " @p bra.uni WAIT_A;\n"
+        " wgmma.wait_group.sync.aligned %1;\n"
+        " bra.uni WAIT_DONE;\n"
+        "WAIT_A:\n"
+        " wgmma.wait_group.sync.aligned %1;\n"
+        "WAIT_DONE:\n"
+        "}\n" ::"f"(after),
+        "n"(kPending)
+        : "memory");
+}
+
 // Pins a register value at this point of the program: the compiler may not move reads or writes of
 // accumulator/fragment registers across an issue or a wait of the asynchronous MMA.
 __device__ __forceinline__ void fence_operand(float& r) { asm volatile("" : "+f"(r)::"memory"); }
