@@ -266,6 +266,7 @@ TINY_SHAPES = [(1, 130, 200, 2, 1), (1, 200, 70, 2, 2), (1, 300, 300, 1, 1)]
 # The kernels and schedules that native/src/cuda/sm90/fwd_knobs.h forces, each on the calls it changes:
 # (environment, causal, head dims, dtypes). Forcing 192-key blocks covers them on short shapes too.
 VARIANTS = [({"FLASHATTN_SM90_BLOCK_N": "wide"}, False, (64,), (torch.bfloat16, torch.float16)),
+            ({"FLASHATTN_SM90_BLOCK_N": "wide"}, True, (64,), (torch.bfloat16, torch.float16)),
             ({"FLASHATTN_SM90_SCHEDULER": "static"}, True, (64, 128), (torch.bfloat16,))]
 # e4m3 head_dims 64 and 128 with the wide (192 / 224-key) and the 128-key blocks forced (fwd_knobs.h) on every shape.
 FP8_VARIANTS = ["wide", "narrow"]
