@@ -60,8 +60,8 @@ struct VTransposer {
     // per-step lane offsets needed a register each and spilled at head_dim 128 (40 producer registers).
     // Computing the addresses from the flat step index (divisions, sign fix-ups, two swizzles) took 25
     // integer instructions per 8 data-moving ones; ncu showed the transposer warps busy almost all the
-    // time and the consumers waiting on vt_full (e4m3, head_dim 256). H100, interleaved A/B: +13 to +23%
-    // at head_dim 256, +1 to +4.5% at 128, -2 to +5% at 64.
+    // time and the consumers waiting on vt_full (e4m3, head_dim 256). H100, interleaved A/B: +12 to +18%
+    // at head_dim 256, +0.4 to +8% at 128, +3.5 to +7% at 64.
     static constexpr int kVGranules = Cfg::kSwizzleBytes / 16;
     struct LaneAddr {
         uint32_t src, src_xor;  // V: src_key * kSwizzleBytes + 16 * mh; 16 * (the row's swizzle bits)
@@ -100,6 +100,10 @@ struct VTransposer {
         }
     }
 
+    // Walks the same tiles and key blocks as the TMA thread. Per stage: wait for V[s] (TMA) and for
+    // Vt[s] to be free (the consumers' P·V on it retired: vt_empty), transpose, then hand V[s] back to
+    // the TMA thread (v_empty) and Vt[s] to the consumers (vt_full). With V and Vt released separately,
+    // the next V load overlaps the P·V that still reads Vt.
     template <int W>
     __device__ void run(int lane) {
         const LaneAddr a = lane_addr(lane);
