@@ -74,14 +74,17 @@ phase_build() {
     return $rc
 }
 
-# pv_wait_report BUILD_DIR LABEL: where each kernel of that build waits for its P·V (pv_wait.py), into pv_wait.log.
-pv_wait_report() {
-    local dir=$1 label=$2 sass_dir=$1/sass
-    mkdir -p "$sass_dir"
-    for o in $(find "$dir" -path '*flashattn_sm90.dir*' -name 'fwd_*hdim*.cu.o' 2>/dev/null | sort); do
-        "$CUOBJDUMP" -sass "$o" > "$sass_dir/$(basename "$o" .cu.o).sass" 2>&1
+# dump_sass BUILD_DIR: cuobjdump -sass of that build's sm90 kernel objects, into BUILD_DIR/sass.
+dump_sass() {
+    mkdir -p "$1/sass"
+    for o in $(find "$1" -path '*flashattn_sm90.dir*' -name 'fwd_*hdim*.cu.o' 2>/dev/null | sort); do
+        "$CUOBJDUMP" -sass "$o" > "$1/sass/$(basename "$o" .cu.o).sass" 2>&1
     done
-    { echo "--- $label: P·V waits ($dir) ---"; python3 tests/gpu/sm90/pv_wait.py "$sass_dir"/*.sass; } >> "$OUT/pv_wait.log" 2>&1
+}
+
+# pv_wait_log LABEL SASS_DIR: where each kernel waits for its P·V (pv_wait.py), appended to pv_wait.log.
+pv_wait_log() {
+    { echo "--- $1: P·V waits ($2) ---"; python3 tests/gpu/sm90/pv_wait.py "$2"/*.sass; } >> "$OUT/pv_wait.log" 2>&1
 }
 
 phase_inspect() {
@@ -106,7 +109,7 @@ phase_inspect() {
                 "$(grep -c SYNCS "$sass")" "$(grep -c USETMAXREG "$sass")"
         done
     } 2>&1 | tee "$log"
-    pv_wait_report "$BUILD" default
+    pv_wait_log default "$sass_dir"
     local kernels regs spills perf local_mem
     kernels=$(grep -c "Compiling entry function" "$ptx")
     regs=$(grep -c "Used 168 registers" "$ptx")
@@ -189,7 +192,7 @@ phase_ab() {
             cmake -S '${src:-native}' -B '$dir' -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLASHATTN_CUDA=ON \
                   -DFLASHATTN_CUDA_ARCHS=90 -DCMAKE_CUDA_FLAGS='${flags//;/ } -Xptxas=-v' ${cmake_args//;/ } &&
             cmake --build '$dir' -j16" \
-            && libs+=",$name=$dir/lib/libflashattn.so" && pv_wait_report "$dir" "$name"
+            && libs+=",$name=$dir/lib/libflashattn.so" && dump_sass "$dir" && pv_wait_log "$name" "$dir/sass"
     done
     run_limited "ab" 400 "$OUT/ab.log" python3 tests/gpu/sm90/ab_sm90.py --libs "$libs" ${AB_ARGS:-}
 }
