@@ -151,11 +151,14 @@ struct FwdConfig {
     static constexpr float kRescaleLog2 =
         !kFp8 ? 8.0f : FA_SM90_TUNE_FP8_RESCALE_X10 >= 0 ? FA_SM90_TUNE_FP8_RESCALE_X10 / 10.0f : 0.5f;
 
-    // Where the GEMMs are short (head_dim 64) the softmax's latency decides: one exponential in 8 on
-    // the FMA pipe instead of the MUFU unit, and the row max over 4 interleaved partial maxima, measured
-    // +0-8% there (mean +3%, H100). At head_dim 128 and 256 both cost (polynomials -2 to -6%, partial
-    // maxima -1 to -5% at 256). FA_SM90_TUNE_EXP_POLY overrides the share for tuning builds.
-    static constexpr int kExpPolyEvery = FA_SM90_TUNE_EXP_POLY >= 0 ? FA_SM90_TUNE_EXP_POLY : kHeadDim <= 64 ? 8 : 0;
+    // Where the GEMMs are short (head_dim 64) the softmax's latency decides: one exponential in 16 on
+    // the FMA pipe instead of the MUFU unit, and the row max over 4 interleaved partial maxima. H100,
+    // interleaved A/B at seqlen 1-16k, bf16 and e4m3: one in 16 beats one in 8 by +0.7 to +5.6% (every
+    // cell, two runs), none by +2.5 to +8%, one in 32 by -2 to +5% (e4m3 -1 to +5%); one in 4 and one in 6
+    // lose to one in 8. (One in 8 had measured +0-8% over none before the two loop bodies.) At head_dim 128 and 256
+    // both cost (polynomials -2 to -6%, partial maxima -1 to -5% at 256). FA_SM90_TUNE_EXP_POLY overrides
+    // the share for tuning builds.
+    static constexpr int kExpPolyEvery = FA_SM90_TUNE_EXP_POLY >= 0 ? FA_SM90_TUNE_EXP_POLY : kHeadDim <= 64 ? 16 : 0;
     static constexpr int kMaxChains = kHeadDim <= 64 ? 4 : 1;
 
     static_assert(kHeadDim % kMmaK == 0, "head_dim must be a multiple of the wgmma K");
