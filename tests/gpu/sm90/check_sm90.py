@@ -267,9 +267,15 @@ TINY_SHAPES = [(1, 130, 200, 2, 1), (1, 200, 70, 2, 2), (1, 300, 300, 1, 1)]
 # (environment, causal, head dims, dtypes). Forcing 192-key blocks covers them on short shapes too.
 VARIANTS = [({"FLASHATTN_SM90_BLOCK_N": "wide"}, False, (64,), (torch.bfloat16, torch.float16)),
             ({"FLASHATTN_SM90_BLOCK_N": "wide"}, True, (64,), (torch.bfloat16, torch.float16)),
-            ({"FLASHATTN_SM90_SCHEDULER": "static"}, True, (64, 128), (torch.bfloat16,))]
-# e4m3 head_dims 64 and 128 with the wide (192 / 224-key) and the 128-key blocks forced (fwd_knobs.h) on every shape.
-FP8_VARIANTS = ["wide", "narrow"]
+            ({"FLASHATTN_SM90_SCHEDULER": "static"}, True, (64, 128), (torch.bfloat16,)),
+            ({"FLASHATTN_SM90_BLOCK_M": "192"}, False, (64,), (torch.bfloat16, torch.float16)),
+            ({"FLASHATTN_SM90_BLOCK_M": "192"}, True, (64,), (torch.bfloat16, torch.float16)),
+            ({"FLASHATTN_SM90_BLOCK_M": "128"}, False, (64,), (torch.bfloat16,)),
+            ({"FLASHATTN_SM90_BLOCK_M": "128"}, True, (64,), (torch.bfloat16,))]
+# e4m3 with forced kernels (fwd_knobs.h) on every shape: head_dims 64 and 128 with the wide (192 / 224-key) and
+# the 128-key blocks, head_dim 64 with the 192- and 128-row tiles.
+FP8_VARIANTS = [("FLASHATTN_SM90_BLOCK_N", "wide", (64, 128)), ("FLASHATTN_SM90_BLOCK_N", "narrow", (64, 128)),
+                ("FLASHATTN_SM90_BLOCK_M", "192", (64,)), ("FLASHATTN_SM90_BLOCK_M", "128", (64,))]
 VARIANT_SHAPES = [(2, 1000, 1000, 4, 2), (4, 1300, 1300, 8, 8), (1, 1000, 17, 4, 4), (1, 17, 1000, 4, 4)]
 OUT_MISALIGNED = [(2, 6), (0, 2)]  # (elements before out, after it) in each (row, head) slot
 FP8_SHAPES = [(1, 128, 128, 1, 1), (2, 17, 17, 2, 2), (1, 1000, 1000, 4, 2), (1, 1000, 17, 2, 2), (1, 17, 1000, 2, 2),
@@ -320,13 +326,13 @@ def main():
             for shape in fp8_shapes:
                 for causal in (False, True):
                     check_fp8(lib, res, d, shape, causal, gen, args.hang_timeout)
-        for block_n in FP8_VARIANTS:
-            os.environ["FLASHATTN_SM90_BLOCK_N"] = block_n
-            for d in (64, 128):
+        for key, value, variant_hdims in FP8_VARIANTS:
+            os.environ[key] = value
+            for d in variant_hdims:
                 for shape in fp8_shapes:
                     for causal in (False, True):
-                        check_fp8(lib, res, d, shape, causal, gen, args.hang_timeout, f" BLOCK_N={block_n}")
-            os.environ.pop("FLASHATTN_SM90_BLOCK_N")
+                        check_fp8(lib, res, d, shape, causal, gen, args.hang_timeout, f" {key}={value}")
+            os.environ.pop(key)
     if want("variants"):
         for env, causal, variant_hdims, variant_dtypes in VARIANTS:
             os.environ.update(env)

@@ -112,11 +112,11 @@ phase_inspect() {
     pv_wait_log default "$sass_dir"
     local kernels regs spills perf local_mem
     kernels=$(grep -c "Compiling entry function" "$ptx")
-    regs=$(grep -c "Used 168 registers" "$ptx")
+    regs=$(grep -cE "Used (168|128) registers" "$ptx")
     spills=$(grep -cE "[1-9][0-9]* bytes spill" "$ptx")
     perf=$(grep -c "Potential Performance Loss" "$OUT/build.log")
     local_mem=$(awk '/HGMMA/ && $9 > 0 {n++} END {print n+0}' "$log")
-    note "inspect: $kernels FA3 kernels; $regs use 168 registers (setmaxnreg needs the full 384x168 pool); $spills spill; $perf ptxas 'Potential Performance Loss' notes; $local_mem objects with local memory (see $log)"
+    note "inspect: $kernels FA3 kernels; $regs use 168 or 128 registers (setmaxnreg needs the full 384x168 / 512x128 pool); $spills spill; $perf ptxas 'Potential Performance Loss' notes; $local_mem objects with local memory (see $log)"
 }
 
 phase_check() {
@@ -185,14 +185,15 @@ phase_ab() {
     local libs="default=$FLASHATTN_LIB"
     for spec in ${AB_ENVS:-}; do libs+=",${spec%%=*}=$FLASHATTN_LIB@${spec#*=}"; done
     for spec in ${VARIANTS:-}; do
-        # A fourth field adds CMake options (';'-separated), e.g. -DFLASHATTN_SM90=OFF for an FA2-only build.
-        IFS='|' read -r name flags src cmake_args <<< "$spec"
+        # A fourth field adds CMake options (';'-separated), e.g. -DFLASHATTN_SM90=OFF for an FA2-only build;
+        # a fifth, environment settings for that build's timings (VAR=VALUE[&VAR=VALUE]).
+        IFS='|' read -r name flags src cmake_args envs <<< "$spec"
         local dir=$BUILD-$name
         run_limited "build $name" 200 "$OUT/build_$name.log" bash -c "
             cmake -S '${src:-native}' -B '$dir' -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLASHATTN_CUDA=ON \
                   -DFLASHATTN_CUDA_ARCHS=90 -DCMAKE_CUDA_FLAGS='${flags//;/ } -Xptxas=-v' ${cmake_args//;/ } &&
             cmake --build '$dir' -j16" \
-            && libs+=",$name=$dir/lib/libflashattn.so" && dump_sass "$dir" && pv_wait_log "$name" "$dir/sass"
+            && libs+=",$name=$dir/lib/libflashattn.so${envs:+@$envs}" && dump_sass "$dir" && pv_wait_log "$name" "$dir/sass"
     done
     run_limited "ab" 400 "$OUT/ab.log" python3 tests/gpu/sm90/ab_sm90.py --libs "$libs" ${AB_ARGS:-}
 }

@@ -1,5 +1,5 @@
 // Tile shapes, pipeline depth and register budgets of the FA3 forward kernel, per element type and
-// head dim. One CTA = 1 producer warpgroup + 2 consumer warpgroups; each consumer owns 64 query rows.
+// head dim. One CTA = 1 producer warpgroup + 2 (or 3) consumer warpgroups; each consumer owns 64 query rows.
 #pragma once
 #include "cuda/primitives/sm90/wgmma.cuh"
 
@@ -56,21 +56,38 @@
 #ifndef FA_SM90_TUNE_CONSUMER_REGS
 #define FA_SM90_TUNE_CONSUMER_REGS -1
 #endif
+// Tuning builds: the same for the 192-row kernels (3 consumer warpgroups): 152 or 160 (producer 56 or 32),
+// and their key-block width (default 128).
+#ifndef FA_SM90_TUNE_M192_CONSUMER_REGS
+#define FA_SM90_TUNE_M192_CONSUMER_REGS -1
+#endif
+#ifndef FA_SM90_TUNE_M192_BLOCK_N
+#define FA_SM90_TUNE_M192_BLOCK_N 128
+#endif
 
 namespace fa::sm90 {
 
-// kBlockN_ = 0 takes the default key-block width below; the wide-key variants (fwd_launch.h) set it.
-template <wgmma::Kind K, int kHeadDim_, int kBlockN_ = 0>
+// kBlockN_ = 0 takes the default key-block width below; the tile variants of fwd_launch.h set it.
+// kBlockM_ is 128 (2 consumer warpgroups) or 192 (3).
+template <wgmma::Kind K, int kHeadDim_, int kBlockN_ = 0, int kBlockM_ = 128>
 struct FwdConfig {
     static constexpr wgmma::Kind kKind = K;
     static constexpr bool kFp8 = K == wgmma::Kind::E4M3;
     static constexpr int kHeadDim = kHeadDim_;
     static constexpr int kElemBytes = kFp8 ? 1 : 2;
 
-    static constexpr int kConsumerWarpgroups = 2;
-    static constexpr int kThreads = 128 * (1 + kConsumerWarpgroups);
+    // With 3 consumer warpgroups the tensor cores take their GEMMs in turn, and each softmax has two turns
+    // of the others' GEMMs to finish in instead of one: the row max (a dependent chain and two shuffles)
+    // of one warpgroup then overlaps the exponentials of another, so the MUFU unit, which bounds head_dim 64,
+    // is not left idle while a softmax starts.
     static constexpr int kRowsPerConsumer = 64;  // the M of one wgmma
-    static constexpr int kBlockM = kRowsPerConsumer * kConsumerWarpgroups;
+    static constexpr int kBlockM = kBlockM_;
+    static constexpr int kConsumerWarpgroups = kBlockM / kRowsPerConsumer;
+    static constexpr int kConsumerWarps = 4 * kConsumerWarpgroups;  // the arrival count of every "empty" barrier
+    static constexpr int kThreads = 128 * (1 + kConsumerWarpgroups);
+    static_assert(kBlockM == 128 || kBlockM == 192, "2 or 3 consumer warpgroups");
+    // Registers per thread the CTA launches with (__launch_bounds__(kThreads, 1)): 168 or 128.
+    static constexpr int kLaunchRegs = 65536 / kThreads / 8 * 8;
 
     // kBlockN: keys per pipeline stage. Larger N amortises the softmax's per-row work; it is bounded by
     // registers (S and P live next to the O accumulator: N/2 + N/4 (N/8 for fp8) + D/2 floats) and,
@@ -81,7 +98,8 @@ struct FwdConfig {
         if (kFp8) return FA_SM90_TUNE_FP8_D256_BLOCK_N;
         return kHeadDim <= 192 ? 112 : 80;
     }
-    static constexpr int kBlockN = kBlockN_ != 0 ? kBlockN_ : default_block_n();
+    static constexpr int kBlockN =
+        kBlockN_ != 0 ? kBlockN_ : kConsumerWarpgroups == 3 ? FA_SM90_TUNE_M192_BLOCK_N : default_block_n();
     static constexpr int kStages = kHeadDim <= 64 ? 3 : 2;
 
     // TMA boxes and wgmma operands share one layout: rows of one swizzle span (128 bytes, or 64 when a
@@ -118,14 +136,24 @@ struct FwdConfig {
     static constexpr int kOutChunkCols = 64;
     static constexpr int kOutChunks = kHeadDim / kOutChunkCols;
 
-    // setmaxnreg budgets: 128 * producer + 256 * consumer must fit the 384 x 168 the kernel starts with.
-    // Consumers hold S (N/2), P (N/4, or N/8 for fp8) and O (D/2) live at once: at most 204 values here,
-    // so 232 leaves room for addresses and softmax state; the producer keeps 40 so its 64-bit tile math
-    // never spills. FP8 at head_dim 64 and 256 runs faster with 224 / 56 (H100, interleaved A/B: +3 to
-    // +11% at 256, +1 to +10% at 64 from 4096 keys on; no spills either way); at 128 224 measured -9 to +2%.
-    static constexpr int kConsumerRegs =
-        FA_SM90_TUNE_CONSUMER_REGS > 0 ? FA_SM90_TUNE_CONSUMER_REGS : (kFp8 && kHeadDim != 128 ? 224 : 232);
-    static constexpr int kProducerRegs = (384 * 168 - 256 * kConsumerRegs) / 128;
+    // setmaxnreg budgets: 128 * producer + 128 * consumer warpgroups * consumer must fit the kThreads x
+    // kLaunchRegs the kernel starts with. Consumers hold S (N/2), P (N/4, or N/8 for fp8) and O (D/2) live
+    // at once.
+    // Two consumer warpgroups: 384 x 168 registers, at most 204 live values, so 232 leaves room for
+    // addresses and softmax state; the producer keeps 40 so its 64-bit tile math never spills. FP8 at
+    // head_dim 64 and 256 runs faster with 224 / 56 (H100, interleaved A/B: +3 to +11% at 256, +1 to +10%
+    // at 64 from 4096 keys on; no spills either way); at 128 224 measured -9 to +2%.
+    // Three (head_dim 64): 512 x 128 registers; S, P and O take 64 + 32 + 32 (16-bit, 128 keys) or
+    // 64 + 16 + 32 (e4m3) of the consumer's 160 / 152, and FP8's transposer keeps its 56.
+    static constexpr int two_warpgroup_regs() {
+        return FA_SM90_TUNE_CONSUMER_REGS > 0 ? FA_SM90_TUNE_CONSUMER_REGS : (kFp8 && kHeadDim != 128 ? 224 : 232);
+    }
+    static constexpr int three_warpgroup_regs() {
+        return FA_SM90_TUNE_M192_CONSUMER_REGS > 0 ? FA_SM90_TUNE_M192_CONSUMER_REGS : kFp8 ? 152 : 160;
+    }
+    static constexpr int kConsumerRegs = kConsumerWarpgroups == 3 ? three_warpgroup_regs() : two_warpgroup_regs();
+    static constexpr int kProducerRegs =
+        (kThreads * kLaunchRegs - 128 * kConsumerWarpgroups * kConsumerRegs) / 128;
 
     // softmax: P is computed as exp2(x - max + offset) so that fp8 P uses the top of e4m3's range
     // (values up to 2^8 instead of 1, fewer flushed to zero); the offset cancels in O / rowsum.
@@ -166,7 +194,9 @@ struct FwdConfig {
     // wide: the P·V wgmma's N (= head_dim) must be whole atoms (head_dim 96 would need a 64-byte swizzle).
     static_assert(kFp8 || kHeadDim % kChunkCols == 0, "head_dim must be a multiple of 64 for 16-bit inputs");
     static_assert(kBlockN % kMmaK == 0 && kBlockN % 16 == 0, "kBlockN must hold whole P·V k-steps");
-    static_assert(128 * kProducerRegs + 256 * kConsumerRegs <= 384 * 168, "register budget");
+    static_assert(kProducerRegs >= 24 && kProducerRegs % 8 == 0, "producer register budget");
+    static_assert(128 * kProducerRegs + 128 * kConsumerWarpgroups * kConsumerRegs <= kThreads * kLaunchRegs,
+                  "register budget");
 };
 
 }  // namespace fa::sm90

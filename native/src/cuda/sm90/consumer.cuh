@@ -6,11 +6,12 @@
 //     wait O; release V_{i-1}; rescale O; pack P_i
 // so the exp2/max work of block i overlaps the P·V GEMM of block i-1.
 //
-// Pingpong between the two consumer warpgroups: named barrier (1 + w) is warpgroup w's turn to issue
-// GEMMs. A warpgroup syncs on its own barrier before issuing and arrives on the other's right after,
-// so the two alternate on the tensor cores: one's softmax runs while the other's GEMMs execute.
-// Both walk the same tiles and key blocks, so every sync pairs with exactly one arrive; warpgroup 0
-// starts with one extra arrive on its own barrier, which stays the invariant across tiles.
+// Pingpong between the consumer warpgroups: named barrier (1 + w) is warpgroup w's turn to issue
+// GEMMs. A warpgroup syncs on its own barrier before issuing and arrives on the next one's (w + 1,
+// wrapping) right after, so they take the tensor cores in a ring: the others' softmax runs while one
+// warpgroup's GEMMs execute. All walk the same tiles and key blocks, so every sync pairs with exactly one
+// arrive; warpgroup 0 starts with one extra arrive on its own barrier, which stays the invariant across
+// tiles.
 #pragma once
 #include <type_traits>
 
@@ -29,10 +30,14 @@
 
 namespace fa::sm90 {
 
-enum NamedBarrier : uint32_t {
-    kBarrierTurnWG0 = 1,  // ids 1, 2: the pingpong turns of consumer warpgroups 0 and 1
-    kBarrierTurnWG1 = 2,
-    kBarrierEpilogueWG0 = 3,  // ids 3, 4: each warpgroup's own TMA-store epilogue (128 threads)
+// Named barrier ids (0 is __syncthreads): 1..W the pingpong turns of consumer warpgroups 0..W-1 (256
+// threads: the one that syncs and the one that arrives), W+1..2W each warpgroup's own TMA-store epilogue
+// (128 threads).
+template <int kConsumerWarpgroups>
+struct NamedBarriers {
+    static constexpr uint32_t turn(int wg) { return 1 + wg; }
+    static constexpr uint32_t epilogue(int wg) { return 1 + kConsumerWarpgroups + wg; }
+    static_assert(2 * kConsumerWarpgroups < 16, "16 hardware barriers");
 };
 
 template <class Cfg, class OutT>
@@ -43,10 +48,12 @@ struct Consumer {
     using Softmax = OnlineSoftmax<Gemms::kNumS, Gemms::kNumO, Cfg::kLazyRescale, Cfg::kExpPolyEvery,
                                   Cfg::kMaxChains>;
     static_assert(P::kRegs == Gemms::kNumP, "P fragment size");
+    using Bars = NamedBarriers<Cfg::kConsumerWarpgroups>;
+    static constexpr int kTurnThreads = 2 * kWarpgroupThreads;
 
     const FwdArgs& args;
     Smem smem;
-    int wg;           // 0 or 1: which 64 rows of the tile
+    int wg;           // which 64 rows of the tile: 0 .. kConsumerWarpgroups - 1
     int tid;          // thread index within the warpgroup
     FragmentCoords fc;
     PipeState<Cfg::kStages> k_pipe;
@@ -55,10 +62,13 @@ struct Consumer {
     __device__ __forceinline__ Consumer(const FwdArgs& a, Smem s, int wg_, int tid_)
         : args(a), smem(s), wg(wg_), tid(tid_), fc(tid_) {}
 
-    __device__ __forceinline__ void my_turn() const { named_barrier_sync(kBarrierTurnWG0 + wg, 256); }
-    __device__ __forceinline__ void their_turn() const { named_barrier_arrive(kBarrierTurnWG0 + (1 - wg), 256); }
+    __device__ __forceinline__ void my_turn() const { named_barrier_sync(Bars::turn(wg), kTurnThreads); }
+    __device__ __forceinline__ void their_turn() const {
+        constexpr int W = Cfg::kConsumerWarpgroups;
+        named_barrier_arrive(Bars::turn(W == 2 ? 1 - wg : wg + 1 == W ? 0 : wg + 1), kTurnThreads);
+    }
 
-    // One arrival per warp (the barriers count 8 = both warpgroups' warps): every lane has passed the
+    // One arrival per warp (the barriers count Cfg::kConsumerWarps): every lane has passed the
     // warp-synchronous wgmma wait that retired the reads of the slot.
     __device__ __forceinline__ void release(uint32_t bar) const {
         if (tid % 32 == 0) mbarrier::arrive(bar);
@@ -76,7 +86,7 @@ struct Consumer {
 
     __device__ void run() {
         // Warpgroup 0 takes the first turn.
-        if (wg == 0) named_barrier_arrive(kBarrierTurnWG0, 256);
+        if (wg == 0) named_barrier_arrive(Bars::turn(0), kTurnThreads);
         uint32_t tile_parity = 0;
         for (TileScheduler sched; sched.valid(args); sched.advance(args), tile_parity ^= 1u) {
             const Tile t = sched.tile(args);
@@ -196,7 +206,7 @@ struct Consumer {
 #endif
         {
             if (Cfg::kTmaStoreO && args.o_tma)
-                store_output_tma<Cfg, OutT>(args, smem.o(wg), kBarrierEpilogueWG0 + wg, o, o_factor, lse, fc, rows,
+                store_output_tma<Cfg, OutT>(args, smem.o(wg), Bars::epilogue(wg), o, o_factor, lse, fc, rows,
                                             row_base, t.head, t.batch, tid);
             else
                 store_output<OutT>(args, o, o_factor, lse, fc, rows, t.head, t.batch);

@@ -69,15 +69,25 @@ bool wide_block_n(const fa_params& p) {
     return p.seqlen_k >= (p.causal ? 8192 : 2048);
 }
 
+// head_dim 64 with 192-row tiles (fwd_*_hdim64_m192.cu): three consumer warpgroups, 128 keys.
+template <Kind K>
+bool tall_block_m(const fa_params& p) {
+    const int forced = sm90::tall_block_m_override();
+    if (forced >= 0) return forced == 1;
+    (void)p;
+    return false;
+}
+
 template <Kind K>
 fa_status dispatch_run(const fa_params& p) {
     switch (p.head_dim) {
     case 64:
-        if (wide_block_n<K>(p)) return sm90::run_fwd_wide<K, 64, 192>(p);
+        if (tall_block_m<K>(p)) return sm90::run_fwd_tile<K, 64, 192, 0>(p);
+        if (wide_block_n<K>(p)) return sm90::run_fwd_tile<K, 64, 128, 192>(p);
         return sm90::run_fwd<K, 64>(p);
     case 128:
         if constexpr (K == Kind::E4M3)
-            if (wide_block_n<K>(p)) return sm90::run_fwd_wide<K, 128, 224>(p);
+            if (wide_block_n<K>(p)) return sm90::run_fwd_tile<K, 128, 128, 224>(p);
         return sm90::run_fwd<K, 128>(p);
     case 192:
         if constexpr (K != Kind::E4M3) return sm90::run_fwd<K, 192>(p);

@@ -2,4 +2,4 @@
 
 #include <cuda_bf16.h>
 
-FA_SM90_INSTANTIATE_WIDE(BF16, 64, 192, __nv_bfloat16)
+FA_SM90_INSTANTIATE_TILE(BF16, 64, 128, 192, __nv_bfloat16)

@@ -2,4 +2,4 @@
 
 #include <cuda_bf16.h>
 
-FA_SM90_INSTANTIATE_WIDE(E4M3, 128, 224, __nv_bfloat16)
+FA_SM90_INSTANTIATE_TILE(E4M3, 128, 128, 224, __nv_bfloat16)

@@ -2,4 +2,4 @@
 
 #include <cuda_fp16.h>
 
-FA_SM90_INSTANTIATE_WIDE(F16, 64, 192, __half)
+FA_SM90_INSTANTIATE_TILE(F16, 64, 128, 192, __half)

@@ -1,7 +1,8 @@
-// The FA3 forward kernel: one persistent CTA per SM, 3 warpgroups.
+// The FA3 forward kernel: one persistent CTA per SM, 3 (or 4) warpgroups.
 //   warpgroup 0  producer: drops to kProducerRegs registers; one thread issues every TMA load, and for
 //                FP8 warps 1-3 transpose V in shared memory. Warps with no role leave early.
-//   warpgroups 1, 2  consumers: raise to kConsumerRegs registers; each computes 64 rows of the tile.
+//   warpgroups 1..kConsumerWarpgroups  consumers: raise to kConsumerRegs registers; each computes 64 rows
+//                of the tile.
 // Synchronisation is entirely through mbarriers (TMA <-> consumers, consumers -> producer) and the
 // consumers' pingpong named barriers; after the setup __syncthreads no CTA-wide barrier is used.
 #pragma once
@@ -20,25 +21,25 @@ namespace fa::sm90 {
 template <class Cfg>
 __device__ __forceinline__ void init_barriers(const SmemLayout<Cfg>& smem) {
     mbarrier::init(smem.q_full(), 1);   // the producer's arrive.expect_tx; TMA pays the bytes
-    mbarrier::init(smem.q_empty(), 8);  // one arrival per consumer warp
+    mbarrier::init(smem.q_empty(), Cfg::kConsumerWarps);  // one arrival per consumer warp
 #pragma unroll
     for (int s = 0; s < Cfg::kStages; ++s) {
         mbarrier::init(smem.k_full(s), 1);
-        mbarrier::init(smem.k_empty(s), 8);
+        mbarrier::init(smem.k_empty(s), Cfg::kConsumerWarps);
         mbarrier::init(smem.v_full(s), 1);
         // FP8: V is read by the 3 transposer warps, Vt by the consumers, and each buffer has its own
         // "empty" barrier, so TMA refills V as soon as it is transposed, not after the P·V that reads Vt.
-        mbarrier::init(smem.v_empty(s), Cfg::kTransposeV ? 3 : 8);
+        mbarrier::init(smem.v_empty(s), Cfg::kTransposeV ? 3 : Cfg::kConsumerWarps);
         if constexpr (Cfg::kTransposeV && Cfg::kVtStages == Cfg::kStages) {
             mbarrier::init(smem.vt_full(s), 3);  // one per transposer warp
-            mbarrier::init(smem.vt_empty(s), 8);
+            mbarrier::init(smem.vt_empty(s), Cfg::kConsumerWarps);
         }
     }
     if constexpr (Cfg::kTransposeV && Cfg::kVtStages != Cfg::kStages) {
 #pragma unroll
         for (int s = 0; s < Cfg::kVtStages; ++s) {
             mbarrier::init(smem.vt_full(s), 3);
-            mbarrier::init(smem.vt_empty(s), 8);
+            mbarrier::init(smem.vt_empty(s), Cfg::kConsumerWarps);
         }
     }
     mbarrier::fence_init();

@@ -22,4 +22,10 @@ inline int wide_block_n_override() {
     return env_is("FLASHATTN_SM90_BLOCK_N", "wide") ? 1 : env_is("FLASHATTN_SM90_BLOCK_N", "narrow") ? 0 : -1;
 }
 
+// FLASHATTN_SM90_BLOCK_M=192 / 128: head_dim-64 calls take the 192-row kernel (three consumer warpgroups) /
+// the 128-row ones whatever fwd_api.cu would choose. 1, 0, or -1 when unset.
+inline int tall_block_m_override() {
+    return env_is("FLASHATTN_SM90_BLOCK_M", "192") ? 1 : env_is("FLASHATTN_SM90_BLOCK_M", "128") ? 0 : -1;
+}
+
 }  // namespace fa::sm90

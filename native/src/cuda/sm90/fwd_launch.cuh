@@ -159,11 +159,11 @@ fa_status launch_fwd(const fa_params& p) {
     }                                                                                           \
     }
 
-// A wide-key variant (fwd_launch.h): only run_fwd_wide, the support check is the default kernel's.
-#define FA_SM90_INSTANTIATE_WIDE(KIND, HDIM, BLOCK_N, OUT_T)                                     \
+// A tile variant (fwd_launch.h): only run_fwd_tile, the support check is the default kernel's.
+#define FA_SM90_INSTANTIATE_TILE(KIND, HDIM, BLOCK_M, BLOCK_N, OUT_T)                            \
     namespace fa::sm90 {                                                                        \
     template <>                                                                                 \
-    fa_status run_fwd_wide<wgmma::Kind::KIND, HDIM, BLOCK_N>(const fa_params& p) {               \
-        return launch_fwd<FwdConfig<wgmma::Kind::KIND, HDIM, BLOCK_N>, OUT_T>(p);               \
+    fa_status run_fwd_tile<wgmma::Kind::KIND, HDIM, BLOCK_M, BLOCK_N>(const fa_params& p) {      \
+        return launch_fwd<FwdConfig<wgmma::Kind::KIND, HDIM, BLOCK_N, BLOCK_M>, OUT_T>(p);      \
     }                                                                                           \
     }

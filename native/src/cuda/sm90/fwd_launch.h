@@ -15,18 +15,22 @@ fa_status run_fwd(const fa_params& p);
 template <wgmma::Kind K, int kHeadDim>
 const char* fwd_unsupported(const fa_params& p, char* buf, size_t len);
 
-// Kernels with wider key blocks than the default (fwd_<kind>_hdim<d>_n<N>.cu), for the calls fwd_api.cu
-// gives them: the softmax's per-row steps are spread over more keys.
-template <wgmma::Kind K, int kHeadDim, int kBlockN>
-fa_status run_fwd_wide(const fa_params& p);
-#define FA_SM90_DECLARE_WIDE(KIND, HDIM, BLOCK_N) \
-    template <>                                   \
-    fa_status run_fwd_wide<wgmma::Kind::KIND, HDIM, BLOCK_N>(const fa_params& p);
-FA_SM90_DECLARE_WIDE(BF16, 64, 192)
-FA_SM90_DECLARE_WIDE(F16, 64, 192)
-FA_SM90_DECLARE_WIDE(E4M3, 64, 192)
-FA_SM90_DECLARE_WIDE(E4M3, 128, 224)
-#undef FA_SM90_DECLARE_WIDE
+// Kernels with another tile shape than the default (fwd_<kind>_hdim<d>_n<N>.cu, _m<M>.cu), for the calls
+// fwd_api.cu gives them: wider key blocks spread the softmax's per-row steps over more keys, and 192-row
+// tiles run three consumer warpgroups. kBlockN = 0 is the configuration's default width (config.h).
+template <wgmma::Kind K, int kHeadDim, int kBlockM, int kBlockN>
+fa_status run_fwd_tile(const fa_params& p);
+#define FA_SM90_DECLARE_TILE(KIND, HDIM, BLOCK_M, BLOCK_N) \
+    template <>                                           \
+    fa_status run_fwd_tile<wgmma::Kind::KIND, HDIM, BLOCK_M, BLOCK_N>(const fa_params& p);
+FA_SM90_DECLARE_TILE(BF16, 64, 128, 192)
+FA_SM90_DECLARE_TILE(F16, 64, 128, 192)
+FA_SM90_DECLARE_TILE(E4M3, 64, 128, 192)
+FA_SM90_DECLARE_TILE(E4M3, 128, 128, 224)
+FA_SM90_DECLARE_TILE(BF16, 64, 192, 0)
+FA_SM90_DECLARE_TILE(F16, 64, 192, 0)
+FA_SM90_DECLARE_TILE(E4M3, 64, 192, 0)
+#undef FA_SM90_DECLARE_TILE
 
 // The instantiations that exist (each defined by one fwd_<kind>_hdim<d>.cu).
 #define FA_SM90_DECLARE(KIND, HDIM)                                                              \

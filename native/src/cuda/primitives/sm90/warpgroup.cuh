@@ -8,7 +8,8 @@ namespace fa::sm90 {
 constexpr int kWarpgroupThreads = 128;
 
 // All warps of a warpgroup must execute the same setmaxnreg. Counts are multiples of 8 in [24, 256];
-// the CTA's pool is what the kernel was launched with (384 threads x 168 with __launch_bounds__(384, 1)).
+// the CTA's pool is what the kernel was launched with (384 threads x 168 with __launch_bounds__(384, 1),
+// 512 x 128 with __launch_bounds__(512, 1)).
 template <int kRegs>
 __device__ __forceinline__ void warpgroup_reg_alloc() {
     static_assert(kRegs % 8 == 0 && kRegs >= 24 && kRegs <= 256, "setmaxnreg count");
