@@ -19,7 +19,7 @@ HIDDEN = 2048
 # fa3 bf16 variants that native/src/cuda/sm90/fwd_knobs.h selects: (row name, environment, rows it
 # applies to). "static" is the round-robin order before the causal m-block pairs; N128 / N192 force the
 # key-block width that fwd_api.cu picks by seqlen for non-causal hdim 64; M128 / M192 the tile height
-# (two or three consumer warpgroups) at hdim 64.
+# (two or three consumer warpgroups) at hdim 64, whichever fwd_api.cu would pick.
 VARIANTS = [
     ("fa3 static", {"FLASHATTN_SM90_SCHEDULER": "static"}, lambda d, causal: causal),
     ("fa3 N128", {"FLASHATTN_SM90_BLOCK_N": "narrow"}, lambda d, causal: not causal and d == 64),
