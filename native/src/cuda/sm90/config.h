@@ -56,6 +56,11 @@
 #ifndef FA_SM90_TUNE_CONSUMER_REGS
 #define FA_SM90_TUNE_CONSUMER_REGS -1
 #endif
+// Tuning builds: whose mbarrier waits park the thread (mbarrier::try_wait<true>) instead of polling, a
+// bitmask: 1 the producer's, 2 the FP8 V transposer's, 4 the consumers'.
+#ifndef FA_SM90_TUNE_PARK_WAITS
+#define FA_SM90_TUNE_PARK_WAITS 1
+#endif
 // Tuning builds: the same for the 192-row kernels (3 consumer warpgroups): 152 or 160 (producer 56 or 32),
 // and their key-block width (default 128).
 #ifndef FA_SM90_TUNE_M192_CONSUMER_REGS
@@ -169,6 +174,13 @@ struct FwdConfig {
         FA_SM90_TUNE_RETAIN_P >= 0 ? FA_SM90_TUNE_RETAIN_P != 0 : kFp8 && kHeadDim > 128;
 
     static constexpr bool kGatedWait = FA_SM90_TUNE_GATED_WAIT != 0;
+
+    // Waits that park the thread until the barrier's phase completes (mbarrier.cuh) instead of polling it.
+    // The producer thread polls most (it waits for slots to empty while the consumers compute), and its
+    // polls take issue slots from the consumer warps on its scheduler.
+    static constexpr bool kParkProducer = (FA_SM90_TUNE_PARK_WAITS & 1) != 0;
+    static constexpr bool kParkTransposer = (FA_SM90_TUNE_PARK_WAITS & 2) != 0;
+    static constexpr bool kParkConsumers = (FA_SM90_TUNE_PARK_WAITS & 4) != 0;
 
     // Lazy O rescaling (softmax.cuh): P may reach 2^(kPOffsetLog2 + kRescaleLog2) before the reference
     // max moves. 16-bit P takes 2^8 with no loss of precision; e4m3 P must stay under its 448 maximum,

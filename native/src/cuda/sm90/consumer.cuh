@@ -90,7 +90,7 @@ struct Consumer {
         uint32_t tile_parity = 0;
         for (TileScheduler sched; sched.valid(args); sched.advance(args), tile_parity ^= 1u) {
             const Tile t = sched.tile(args);
-            mbarrier::wait_warp(smem.q_full(), tile_parity);
+            mbarrier::wait_warp<Cfg::kParkConsumers>(smem.q_full(), tile_parity);
             process_tile(t);
         }
         // The staging tiles must outlive the last TMA stores that read them.
@@ -119,7 +119,7 @@ struct Consumer {
 
             // First block: nothing to overlap with yet.
             int n = range.n_max - 1;
-            mbarrier::wait_warp(smem.k_full(k_pipe.stage), k_pipe.phase);
+            mbarrier::wait_warp<Cfg::kParkConsumers>(smem.k_full(k_pipe.stage), k_pipe.phase);
             my_turn();
             wgmma::fence();
             Gemms::qk(s, q_rows, smem.k(k_pipe.stage));
@@ -139,14 +139,14 @@ struct Consumer {
             // does, 2 = test n >= mask_from at run time.
             auto block_step = [&](int n, auto mask_kind) {
                 constexpr int kMask = decltype(mask_kind)::value;
-                mbarrier::wait_warp(smem.k_full(k_pipe.stage), k_pipe.phase);
+                mbarrier::wait_warp<Cfg::kParkConsumers>(smem.k_full(k_pipe.stage), k_pipe.phase);
                 my_turn();
                 wgmma::fence_operands(o);
                 wgmma::fence_operands(p);
                 wgmma::fence();
                 Gemms::qk(s, q_rows, smem.k(k_pipe.stage));
                 wgmma::commit_group();
-                mbarrier::wait_warp(v_ready(v_pipe.stage), v_pipe.phase);
+                mbarrier::wait_warp<Cfg::kParkConsumers>(v_ready(v_pipe.stage), v_pipe.phase);
                 wgmma::fence();  // each batch opens with its own fence, so ptxas sees two well-formed stages
                 Gemms::pv(o, p, v_operand(v_pipe.stage));
                 wgmma::commit_group();
@@ -187,7 +187,7 @@ struct Consumer {
             }
 
             // Last block's P·V.
-            mbarrier::wait_warp(v_ready(v_pipe.stage), v_pipe.phase);
+            mbarrier::wait_warp<Cfg::kParkConsumers>(v_ready(v_pipe.stage), v_pipe.phase);
             wgmma::fence_operands(o);
             wgmma::fence_operands(p);
             wgmma::fence();

@@ -28,7 +28,7 @@ struct Producer {
 
     __device__ __forceinline__ void load_k(int n_block, int kv_head, int batch) {
         const int s = k_pipe.stage;
-        mbarrier::wait(smem.k_empty(s), k_pipe.phase ^ 1u);
+        mbarrier::wait<Cfg::kParkProducer>(smem.k_empty(s), k_pipe.phase ^ 1u);
         mbarrier::arrive_expect_tx(smem.k_full(s), Smem::kKVStageBytes);
         load_tile(smem.k(s), Smem::kKVChunkBytes, args.tma_k, smem.k_full(s), n_block * Cfg::kBlockN, kv_head, batch);
         k_pipe.advance();
@@ -36,7 +36,7 @@ struct Producer {
 
     __device__ __forceinline__ void load_v(int n_block, int kv_head, int batch) {
         const int s = v_pipe.stage;
-        mbarrier::wait(smem.v_empty(s), v_pipe.phase ^ 1u);
+        mbarrier::wait<Cfg::kParkProducer>(smem.v_empty(s), v_pipe.phase ^ 1u);
         mbarrier::arrive_expect_tx(smem.v_full(s), Smem::kKVStageBytes);
         load_tile(smem.v(s), Smem::kKVChunkBytes, args.tma_v, smem.v_full(s), n_block * Cfg::kBlockN, kv_head, batch);
         v_pipe.advance();
@@ -51,7 +51,7 @@ struct Producer {
 
             // Q is loaded even for tiles with no visible key, so the consumers' per-tile Q handshake
             // never depends on the mask. The previous tile's consumers free Q after their last Q·K^T.
-            mbarrier::wait(smem.q_empty(), tile_parity ^ 1u);
+            mbarrier::wait<Cfg::kParkProducer>(smem.q_empty(), tile_parity ^ 1u);
             mbarrier::arrive_expect_tx(smem.q_full(), Smem::kQBytes);
             load_tile(smem.q(), Smem::kQChunkBytes, args.tma_q, smem.q_full(), t.m_block * Cfg::kBlockM, t.head, t.batch);
 

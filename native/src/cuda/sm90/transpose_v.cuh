@@ -117,8 +117,8 @@ struct VTransposer {
                 const int s = pipe.stage;
                 const int ts = kOwnVtRing ? vt_pipe.stage : s;
                 const uint32_t vt_phase = kOwnVtRing ? vt_pipe.phase : pipe.phase;
-                mbarrier::wait_warp(smem.v_full(s), pipe.phase);
-                mbarrier::wait_warp(smem.vt_empty(ts), vt_phase ^ 1u);
+                mbarrier::wait_warp<Cfg::kParkTransposer>(smem.v_full(s), pipe.phase);
+                mbarrier::wait_warp<Cfg::kParkTransposer>(smem.vt_empty(ts), vt_phase ^ 1u);
                 transpose_stage<W>(smem.v(s) + a.src, smem.vt(ts) + a.dst, a, sel_a, sel_b);
                 // Generic-proxy loads and stores must be ordered before the async-proxy accesses that
                 // follow the arrivals: the TMA refill of V[s] and the consumers' wgmma reads of Vt[ts].

@@ -38,34 +38,49 @@ __device__ __forceinline__ void arrive_expect_tx(uint32_t bar, uint32_t bytes) {
 
 // True once the phase with the given parity has completed. A freshly initialised barrier is in
 // phase 0, so waiting for parity 1 returns at once: producers start their empty-slot waits there.
-// The suspend-time hint lets the hardware park the thread inside try_wait until the phase completes
-// (or the hint, in ns, runs out) instead of returning at once: without it a waiting producer thread
-// re-polled every ~12 cycles, and its try_wait + branch were 9% of all instructions issued by the
+// kPark adds a suspend-time hint: the hardware may park the thread inside try_wait until the phase
+// completes (or the hint, in ns, runs out) instead of returning at once. A polling thread re-issues its
+// try_wait and branch every ~12 cycles: the FA3 producer's were 9% of all instructions issued by the
 // head_dim-64 kernel (ncu), taken from the issue slots of the consumer warps on its scheduler.
+template <bool kPark = false>
 __device__ __forceinline__ bool try_wait(uint32_t bar, uint32_t parity) {
     constexpr uint32_t kSuspendHintNs = 10000000;
     uint32_t done;
-    asm volatile(
-        "{\n"
-        ".reg .pred p;\n"
-        "mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2, %3;\n"
-        "selp.u32 %0, 1, 0, p;\n"
-        "}\n"
-        : "=r"(done)
-        : "r"(bar), "r"(parity), "n"(kSuspendHintNs)
-        : "memory");
+    if constexpr (kPark) {
+        asm volatile(
+            "{\n"
+            ".reg .pred p;\n"
+            "mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2, %3;\n"
+            "selp.u32 %0, 1, 0, p;\n"
+            "}\n"
+            : "=r"(done)
+            : "r"(bar), "r"(parity), "n"(kSuspendHintNs)
+            : "memory");
+    } else {
+        asm volatile(
+            "{\n"
+            ".reg .pred p;\n"
+            "mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
+            "selp.u32 %0, 1, 0, p;\n"
+            "}\n"
+            : "=r"(done)
+            : "r"(bar), "r"(parity)
+            : "memory");
+    }
     return done != 0;
 }
 
+template <bool kPark = false>
 __device__ __forceinline__ void wait(uint32_t bar, uint32_t parity) {
-    while (!try_wait(bar, parity)) {
+    while (!try_wait<kPark>(bar, parity)) {
     }
 }
 
 // For whole warps that go on to warp-synchronous (.aligned) instructions such as wgmma: lanes can leave
 // the polling loop on different iterations, so reconverge explicitly.
+template <bool kPark = false>
 __device__ __forceinline__ void wait_warp(uint32_t bar, uint32_t parity) {
-    wait(bar, parity);
+    wait<kPark>(bar, parity);
     __syncwarp();
 }
 
