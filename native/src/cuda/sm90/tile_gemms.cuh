@@ -27,12 +27,15 @@ struct TileGemms {
         return (kk / Cfg::kKStepsPerChunk) * chunk_bytes + (kk % Cfg::kKStepsPerChunk) * 32;
     }
 
+    using KMajorDesc = wgmma::Desc<kSW, 16, 8 * kSW>;
+
     // q_rows: address of this warpgroup's first Q row in chunk 0.
     static __device__ __forceinline__ void qk(float (&s)[kNumS], uint32_t q_rows, uint32_t k_tile) {
+        const KMajorDesc q_desc(q_rows), k_desc(k_tile);
 #pragma unroll
         for (int kk = 0; kk < D / Cfg::kMmaK; ++kk) {
-            const uint64_t da = wgmma::make_desc<kSW>(q_rows + kstep_offset(kk, Smem::kQChunkBytes), 16, 8 * kSW);
-            const uint64_t db = wgmma::make_desc<kSW>(k_tile + kstep_offset(kk, Smem::kKVChunkBytes), 16, 8 * kSW);
+            const uint64_t da = q_desc.at(kstep_offset(kk, Smem::kQChunkBytes));
+            const uint64_t db = k_desc.at(kstep_offset(kk, Smem::kKVChunkBytes));
             if constexpr (Cfg::kFp8)
                 OpS::ss(s, da, db, kk > 0 ? 1u : 0u);
             else
@@ -44,17 +47,19 @@ struct TileGemms {
     // between the 64-column chunks, SBO between 8-key row groups; a k-step (16 keys) is 16 rows down.
     // e4m3: Vt(D x N) in chunks of 128 keys, rows of 128 bytes, K-major like K itself.
     static __device__ __forceinline__ void pv(float (&o)[kNumO], const uint32_t (&p)[kNumP], uint32_t v_tile) {
+        if constexpr (Cfg::kFp8) {
+            const wgmma::Desc<128, 16, 8 * Cfg::kVtRowBytes> vt_desc(v_tile);
+            constexpr int kStepsPerChunk = Cfg::kVtRowBytes / 32;
 #pragma unroll
-        for (int kk = 0; kk < N / Cfg::kMmaK; ++kk) {
-            if constexpr (Cfg::kFp8) {
-                constexpr int kStepsPerChunk = Cfg::kVtRowBytes / 32;
-                const uint32_t at = v_tile + (kk / kStepsPerChunk) * Smem::kVtChunkBytes + (kk % kStepsPerChunk) * 32;
-                const uint64_t db = wgmma::make_desc<128>(at, 16, 8 * Cfg::kVtRowBytes);
+            for (int kk = 0; kk < N / Cfg::kMmaK; ++kk) {
+                const uint64_t db = vt_desc.at((kk / kStepsPerChunk) * Smem::kVtChunkBytes + (kk % kStepsPerChunk) * 32);
                 OpO::rs(o, p[4 * kk], p[4 * kk + 1], p[4 * kk + 2], p[4 * kk + 3], db, 1u);
-            } else {
-                const uint64_t db = wgmma::make_desc<kSW>(v_tile + kk * 16 * kSW, Smem::kKVChunkBytes, 8 * kSW);
-                OpO::template rs<1>(o, p[4 * kk], p[4 * kk + 1], p[4 * kk + 2], p[4 * kk + 3], db, 1u);
             }
+        } else {
+            const wgmma::Desc<kSW, Smem::kKVChunkBytes, 8 * kSW> v_desc(v_tile);
+#pragma unroll
+            for (int kk = 0; kk < N / Cfg::kMmaK; ++kk)
+                OpO::template rs<1>(o, p[4 * kk], p[4 * kk + 1], p[4 * kk + 2], p[4 * kk + 3], v_desc.at(kk * 16 * kSW), 1u);
         }
     }
 };

@@ -88,15 +88,25 @@ template <> struct SwizzleCode<32> { static constexpr uint64_t value = 3; };
 //   K-major, swizzled: rows of kSwizzleBytes, `sbo` = bytes between 8-row groups; lbo unused (1).
 //   MN-major, swizzled: `lbo` = bytes between (kSwizzleBytes/elem)-wide column blocks along MN,
 //                       `sbo` = bytes between 8-row groups along K.
-template <int kSwizzleBytes>
-__device__ __forceinline__ uint64_t make_desc(uint32_t smem_addr, uint32_t lbo_bytes, uint32_t sbo_bytes) {
-    uint64_t d = 0;
-    d |= static_cast<uint64_t>((smem_addr & 0x3FFFFu) >> 4);
-    d |= static_cast<uint64_t>((lbo_bytes >> 4) & 0x3FFFu) << 16;
-    d |= static_cast<uint64_t>((sbo_bytes >> 4) & 0x3FFFu) << 32;
-    d |= SwizzleCode<kSwizzleBytes>::value << 62;
-    return d;
-}
+// The high word (SBO, swizzle) is a constant and the low word (start address, LBO) is built once per
+// tile; a k-step's descriptor is then one 32-bit add, `at(offset)`: no carry leaves the 14-bit address
+// field, as shared-memory addresses stay below 2^18. Built from the address at every k-step, each wgmma
+// had ~6 uniform-datapath instructions of its own (and-mask, shift, or, moves), which the issue-bound
+// head_dim-64 kernels paid for in issue slots.
+template <int kSwizzleBytes, uint32_t kLboBytes, uint32_t kSboBytes>
+struct Desc {
+    static constexpr uint32_t kHi =
+        ((kSboBytes >> 4) & 0x3FFFu) | (static_cast<uint32_t>(SwizzleCode<kSwizzleBytes>::value) << 30);
+    uint32_t lo;
+
+    __device__ __forceinline__ explicit Desc(uint32_t smem_addr)
+        : lo(((smem_addr & 0x3FFFFu) >> 4) | (((kLboBytes >> 4) & 0x3FFFu) << 16)) {}
+
+    // The descriptor of the tile `byte_offset` bytes (a multiple of 16) further on.
+    __device__ __forceinline__ uint64_t at(uint32_t byte_offset) const {
+        return (static_cast<uint64_t>(kHi) << 32) | (lo + (byte_offset >> 4));
+    }
+};
 
 // Op<kind, N>: the m64nNk16 (16-bit) and m64nNk32 (e4m3) instructions with f32 accumulators d[N/2].
 //   ss(d, desc_a, desc_b, scale_d)           A and B from shared memory
