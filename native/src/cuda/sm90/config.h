@@ -179,11 +179,12 @@ struct FwdConfig {
     // The producer thread polls most (it waits for slots to empty while the consumers compute), and its
     // polls take issue slots from the consumer warps on its scheduler. H100, interleaved A/B against no
     // parking: the 16-bit kernels gain from parking the producer (+2 to +5% in most cells from 8192 keys
-    // on, none lose more than 1%), the e4m3 ones lose 1.5 to 4.5% (their V reaches the consumers through
-    // the transposer, so a late wake-up of the producer costs more); parking the transposer and the
-    // consumers as well moved e4m3 by -2 to +3% against no parking. So the producer parks for 16-bit
-    // inputs only.
-    static constexpr int kParkMask = FA_SM90_TUNE_PARK_WAITS >= 0 ? FA_SM90_TUNE_PARK_WAITS : kFp8 ? 0 : 1;
+    // on, none lose more than 1%), the e4m3 ones lose up to 4.7% (their V reaches the consumers through
+    // the transposer, so a late wake-up of the producer costs more). Parking the transposer warps instead:
+    // e4m3 head_dim 256 -0.7 to +5.6% in two runs (mean +1.9%), 64 and 128 -3.4 to +4.1% (mean -0.4%).
+    // So 16-bit inputs park the producer, e4m3 at head_dim 256 the transposer.
+    static constexpr int kParkMask =
+        FA_SM90_TUNE_PARK_WAITS >= 0 ? FA_SM90_TUNE_PARK_WAITS : !kFp8 ? 1 : kHeadDim > 128 ? 2 : 0;
     static constexpr bool kParkProducer = (kParkMask & 1) != 0;
     static constexpr bool kParkTransposer = (kParkMask & 2) != 0;
     static constexpr bool kParkConsumers = (kParkMask & 4) != 0;
