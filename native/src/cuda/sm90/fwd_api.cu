@@ -71,14 +71,15 @@ bool wide_block_n(const fa_params& p) {
 
 // head_dim 64 with 192-row tiles (fwd_*_hdim64_m192.cu): three consumer warpgroups, 128 keys. H100,
 // interleaved A/B against the default choice (128 rows, 192 keys from 2048 keys on), two runs: non-causal
-// bf16 +2 to +6% from 2048 keys on (one cell -3%), e4m3 +4 to +10%; at 1024 keys +0.2 to +0.5%. Causal
-// calls lose (-13 to -18% at 1-2k keys, -7 to +1% at 8-16k): a 192-row diagonal tile masks more.
+// bf16 +2 to +6% from 2048 keys on (one cell -3%), e4m3 +4 to +10%; at 512 and 1024 keys +0.9 to +2.6%
+// (two later runs). Causal calls lose (-13 to -33% at 0.5-2k keys, -7 to +1% at 8-16k): a 192-row diagonal
+// tile masks more.
 template <Kind K>
 bool tall_block_m(const fa_params& p) {
     const int forced = sm90::tall_block_m_override();
     if (forced >= 0) return forced == 1;
     if (sm90::wide_block_n_override() >= 0) return false;  // a forced key-block width names a 128-row kernel
-    return !p.causal && p.seqlen_q >= 2048 && p.seqlen_k >= 2048;
+    return !p.causal && p.seqlen_q >= 512 && p.seqlen_k >= 512;
 }
 
 template <Kind K>
