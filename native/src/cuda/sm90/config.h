@@ -57,7 +57,7 @@
 #define FA_SM90_TUNE_CONSUMER_REGS -1
 #endif
 // Tuning builds: whose mbarrier waits park the thread (mbarrier::try_wait<true>) instead of polling, a
-// bitmask: 1 the producer's, 2 the FP8 V transposer's, 4 the consumers' (default: see kParkProducer).
+// bitmask: 1 the producer's, 2 the FP8 V transposer's, 4 the consumers' (default: see kParkMask).
 #ifndef FA_SM90_TUNE_PARK_WAITS
 #define FA_SM90_TUNE_PARK_WAITS -1
 #endif

@@ -91,8 +91,8 @@ template <> struct SwizzleCode<32> { static constexpr uint64_t value = 3; };
 // The high word (SBO, swizzle) is a constant and the low word (start address, LBO) is built once per
 // tile; a k-step's descriptor is then one 32-bit add, `at(offset)`: no carry leaves the 14-bit address
 // field, as shared-memory addresses stay below 2^18. Built from the address at every k-step, each wgmma
-// had ~6 uniform-datapath instructions of its own (and-mask, shift, or, moves), which the issue-bound
-// head_dim-64 kernels paid for in issue slots.
+// had ~6 uniform-datapath instructions of its own (and-mask, shift, or, moves), issue slots that the
+// head_dim-64 softmax competes for.
 template <int kSwizzleBytes, uint32_t kLboBytes, uint32_t kSboBytes>
 struct Desc {
     static constexpr uint32_t kHi =
