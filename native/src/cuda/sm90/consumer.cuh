@@ -113,7 +113,7 @@ struct Consumer {
             mbarrier::wait_warp<Cfg::kParkConsumers>(smem.q_full(slot), (tile_index / Smem::kQSlots) & 1u);
             pending = process_tile(t, slot, o, s, p, pending, end);
         }
-        if (Smem::kQSlots == 2 && pending) finish_alone(o, p, end);
+        if (pending) finish_alone(o, p, end);
         // The staging tiles must outlive the last TMA stores that read them.
         if (Cfg::kTmaStoreO && args.o_tma && tid == 0) tma::wait_group<0>();
     }
@@ -156,88 +156,65 @@ struct Consumer {
         const BlockRange range = block_range<Cfg::kBlockM, Cfg::kBlockN>(args, t.m_block);
         const int row_base = t.m_block * Cfg::kBlockM + wg * Cfg::kRowsPerConsumer;
         const int rows[2] = {row_base + fc.row0, row_base + fc.row0 + 8};
+        const uint32_t q_addr = q_rows(slot);
         Softmax softmax(args.scale_log2, Cfg::kPOffsetLog2, Cfg::kRescaleLog2);
 
         if (range.n_max == 0) {
-            if (Smem::kQSlots == 2 && pending) finish_alone(o, p, end);
+            if (pending) finish_alone(o, p, end);
             release(smem.q_empty(slot));
 #pragma unroll
             for (int e = 0; e < Gemms::kNumO; ++e) o[e] = 0.f;
-        } else if (run_blocks(range, rows, slot, o, s, p, pending, end, softmax)) {
-            end.t = t;
-            end.row_base = row_base;
-            end.rows[0] = rows[0];
-            end.rows[1] = rows[1];
-            softmax.finalize(args.out_scale, args.scale, end.o_factor, end.lse);
-            return true;
+            TileEnd empty{t, row_base, {rows[0], rows[1]}, {}, {}};
+            softmax.finalize(args.out_scale, args.scale, empty.o_factor, empty.lse);
+            store(o, empty);
+            return false;
         }
-        TileEnd e{t, row_base, {rows[0], rows[1]}, {}, {}};
-        softmax.finalize(args.out_scale, args.scale, e.o_factor, e.lse);
-        store(o, e);
-        return false;
-    }
 
-    // The key blocks of a tile that sees some: everything up to the last P·V, which is left pending
-    // (returns true) where two Q slots let the next tile overlap it, and run here otherwise.
-    __device__ __forceinline__ bool run_blocks(const BlockRange& range, const int (&rows)[2], int slot,
-                                               float (&o)[Gemms::kNumO], float (&s)[Gemms::kNumS],
-                                               uint32_t (&p)[Gemms::kNumP], bool pending, const TileEnd& end,
-                                               Softmax& softmax) {
-        const uint32_t q_addr = q_rows(slot);
         float o_scale[2];
         // Never true (the API requires seqlen_k >= 1); read once, not after every wait (see below).
         const bool retain_store = args.seqlen_k <= 0;
 
-        // First block: Q·K^T, beside the pending tile's last P·V if there is one. Two copies, so that
-        // no wgmma batch spans a branch (ptxas serialises every wgmma of a kernel where one might).
+        // First block: Q·K^T, beside the pending tile's last P·V if there is one.
         int n = range.n_max - 1;
-        auto first_block = [&](auto overlap) {
-            constexpr bool kOverlap = decltype(overlap)::value;
-            if constexpr (!kOverlap) {
-#pragma unroll
-                for (int e = 0; e < Gemms::kNumO; ++e) o[e] = 0.f;
-            }
-            mbarrier::wait_warp<Cfg::kParkConsumers>(smem.k_full(k_pipe.stage), k_pipe.phase);
-            my_turn();
-            if constexpr (kOverlap) {
-                wgmma::fence_operands(o);
-                wgmma::fence_operands(p);
-            }
+        mbarrier::wait_warp<Cfg::kParkConsumers>(smem.k_full(k_pipe.stage), k_pipe.phase);
+        my_turn();
+        if (pending) {
+            wgmma::fence_operands(o);
+            wgmma::fence_operands(p);
+        }
+        wgmma::fence();
+        Gemms::qk(s, q_addr, smem.k(k_pipe.stage));
+        wgmma::commit_group();
+        if (pending) {
+            mbarrier::wait_warp<Cfg::kParkConsumers>(v_ready(v_pipe.stage), v_pipe.phase);
             wgmma::fence();
-            Gemms::qk(s, q_addr, smem.k(k_pipe.stage));
+            Gemms::pv(o, p, v_operand(v_pipe.stage));
             wgmma::commit_group();
-            if constexpr (kOverlap) {
-                mbarrier::wait_warp<Cfg::kParkConsumers>(v_ready(v_pipe.stage), v_pipe.phase);
-                wgmma::fence();
-                Gemms::pv(o, p, v_operand(v_pipe.stage));
-                wgmma::commit_group();
-            }
             their_turn();
-            wgmma::wait_group<kOverlap ? 1 : 0>();
-            wgmma::fence_operands(s);
-            release(smem.k_empty(k_pipe.stage));
-            k_pipe.advance();
-            if (range.n_max == 1) release(smem.q_empty(slot));
-            if (n >= range.mask_from)
-                apply_mask(s, fc, rows, n * Cfg::kBlockN, args.seqlen_k, args.seqlen_q, args.causal != 0);
-            softmax.template update<true>(s, o_scale);
-            if constexpr (kOverlap) {
-                wgmma::wait_group<0>();
-                wgmma::fence_operands(o);
-                wgmma::fence_operands(p);
-                if constexpr (Cfg::kRetainP) wgmma::retain_operands(p, smem.sink(), retain_store);
-                release(v_done(v_pipe.stage));
-                v_pipe.advance();
-                store(o, end);
+            wgmma::wait_group<1>();
+        } else {
+            their_turn();
+            wgmma::wait_group<0>();
+        }
+        wgmma::fence_operands(s);
+        release(smem.k_empty(k_pipe.stage));
+        k_pipe.advance();
+        if (range.n_max == 1) release(smem.q_empty(slot));
+        if (n >= range.mask_from)
+            apply_mask(s, fc, rows, n * Cfg::kBlockN, args.seqlen_k, args.seqlen_q, args.causal != 0);
+        softmax.template update<true>(s, o_scale);
+        if (pending) {
+            wgmma::wait_group<0>();
+            wgmma::fence_operands(o);
+            wgmma::fence_operands(p);
+            if constexpr (Cfg::kRetainP) wgmma::retain_operands(p, smem.sink(), retain_store);
+            release(v_done(v_pipe.stage));
+            v_pipe.advance();
+            store(o, end);
+        }
 #pragma unroll
-                for (int e = 0; e < Gemms::kNumO; ++e) o[e] = 0.f;
-            }
-            P::pack(s, p);
-        };
-        if (Smem::kQSlots == 2 && pending)
-            first_block(std::true_type{});
-        else
-            first_block(std::false_type{});
+        for (int e = 0; e < Gemms::kNumO; ++e) o[e] = 0.f;
+        P::pack(s, p);
 
         // One key block with the intra-warpgroup overlap. kMask: 0 = the block needs no mask, 1 = it
         // does, 2 = test n >= mask_from at run time.
@@ -290,18 +267,14 @@ struct Consumer {
             for (; n >= 0; --n) block_step(n, std::integral_constant<int, 2>{});
         }
 
-        // The last block's P·V: left to the next tile where it can overlap it.
+        // The last block's P·V and the epilogue: left to the next tile where it can overlap them.
+        end.t = t;
+        end.row_base = row_base;
+        end.rows[0] = rows[0];
+        end.rows[1] = rows[1];
+        softmax.finalize(args.out_scale, args.scale, end.o_factor, end.lse);
         if constexpr (Smem::kQSlots == 2) return true;
-        mbarrier::wait_warp<Cfg::kParkConsumers>(v_ready(v_pipe.stage), v_pipe.phase);
-        wgmma::fence_operands(o);
-        wgmma::fence_operands(p);
-        wgmma::fence();
-        Gemms::pv(o, p, v_operand(v_pipe.stage));
-        wgmma::commit_group();
-        wgmma::wait_group<0>();
-        wgmma::fence_operands(o);
-        release(v_done(v_pipe.stage));
-        v_pipe.advance();
+        finish_alone(o, p, end);
         return false;
     }
 };
