@@ -61,11 +61,6 @@
 #ifndef FA_SM90_TUNE_PARK_WAITS
 #define FA_SM90_TUNE_PARK_WAITS -1
 #endif
-// Tuning builds: -DFA_SM90_TUNE_TILE_OVERLAP=0 keeps one Q slot, so that every tile's last P·V and epilogue
-// run before the next tile starts (see kTileOverlap).
-#ifndef FA_SM90_TUNE_TILE_OVERLAP
-#define FA_SM90_TUNE_TILE_OVERLAP 1
-#endif
 // Tuning builds: the same for the 192-row kernels (3 consumer warpgroups): 152 or 160 (producer 56 or 32),
 // and their key-block width (default 128).
 #ifndef FA_SM90_TUNE_M192_CONSUMER_REGS
@@ -179,11 +174,6 @@ struct FwdConfig {
         FA_SM90_TUNE_RETAIN_P >= 0 ? FA_SM90_TUNE_RETAIN_P != 0 : kFp8 && kHeadDim > 128;
 
     static constexpr bool kGatedWait = FA_SM90_TUNE_GATED_WAIT != 0;
-
-    // Tile overlap (consumer.cuh): a tile's last P·V and its epilogue run beside the next tile's first
-    // Q·K^T and softmax instead of before them, where shared memory holds a second Q slot for the next
-    // tile (SmemLayout::kQSlots). Short tiles (short or causal sequences) paid most for the gap.
-    static constexpr bool kTileOverlap = FA_SM90_TUNE_TILE_OVERLAP != 0;
 
     // Waits that park the thread until the barrier's phase completes (mbarrier.cuh) instead of polling it.
     // The producer thread polls most (it waits for slots to empty while the consumers compute), and its

@@ -84,198 +84,133 @@ struct Consumer {
         return Cfg::kTransposeV ? smem.vt_empty(stage) : smem.v_empty(stage);
     }
 
-    // What the epilogue of a tile needs once its O is complete.
-    struct TileEnd {
-        Tile t;
-        int row_base;
-        int rows[2];
-        float o_factor[2], lse[2];
-    };
-
-    __device__ __forceinline__ uint32_t q_rows(int slot) const {
-        return smem.q(slot) + wg * Cfg::kRowsPerConsumer * Cfg::kSwizzleBytes;
-    }
-
     __device__ void run() {
         // Warpgroup 0 takes the first turn.
         if (wg == 0) named_barrier_arrive(Bars::turn(0), kTurnThreads);
-        float o[Gemms::kNumO];
-        float s[Gemms::kNumS];
-        uint32_t p[Gemms::kNumP];
-        TileEnd end;
-        // With two Q slots a tile's last P·V and its epilogue wait for the next tile's first Q·K^T (tile
-        // overlap, process_tile), so at most one tile is pending here.
-        bool pending = false;
-        uint32_t tile_index = 0;
-        for (TileScheduler sched; sched.valid(args); sched.advance(args), ++tile_index) {
+        uint32_t tile_parity = 0;
+        for (TileScheduler sched; sched.valid(args); sched.advance(args), tile_parity ^= 1u) {
             const Tile t = sched.tile(args);
-            const int slot = static_cast<int>(tile_index % Smem::kQSlots);
-            mbarrier::wait_warp<Cfg::kParkConsumers>(smem.q_full(slot), (tile_index / Smem::kQSlots) & 1u);
-            pending = process_tile(t, slot, o, s, p, pending, end);
+            mbarrier::wait_warp<Cfg::kParkConsumers>(smem.q_full(), tile_parity);
+            process_tile(t);
         }
-        if (pending) finish_alone(o, p, end);
         // The staging tiles must outlive the last TMA stores that read them.
         if (Cfg::kTmaStoreO && args.o_tma && tid == 0) tma::wait_group<0>();
     }
 
-    __device__ __forceinline__ void store(const float (&o)[Gemms::kNumO], const TileEnd& e) const {
-#if defined(FA_SM90_TUNE_NO_STORE)  // timing only: O computed, stores skipped (wrong results)
-        if (o[0] == 1234.5f && e.lse[0] == 5.4321f)
-#endif
-        {
-            if (Cfg::kTmaStoreO && args.o_tma)
-                store_output_tma<Cfg, OutT>(args, smem.o(wg), Bars::epilogue(wg), o, e.o_factor, e.lse, fc, e.rows,
-                                            e.row_base, e.t.head, e.t.batch, tid);
-            else
-                store_output<OutT>(args, o, e.o_factor, e.lse, fc, e.rows, e.t.head, e.t.batch);
-        }
-    }
-
-    // The pending tile's last P·V with nothing to overlap it, then its epilogue.
-    __device__ __forceinline__ void finish_alone(float (&o)[Gemms::kNumO], uint32_t (&p)[Gemms::kNumP],
-                                                 const TileEnd& e) {
-        mbarrier::wait_warp<Cfg::kParkConsumers>(v_ready(v_pipe.stage), v_pipe.phase);
-        wgmma::fence_operands(o);
-        wgmma::fence_operands(p);
-        wgmma::fence();
-        Gemms::pv(o, p, v_operand(v_pipe.stage));
-        wgmma::commit_group();
-        wgmma::wait_group<0>();
-        wgmma::fence_operands(o);
-        release(v_done(v_pipe.stage));
-        v_pipe.advance();
-        store(o, e);
-    }
-
-    // One tile. `pending`: the previous tile's last P·V (P in p, O in o) and epilogue are still to do; they
-    // run beside this tile's first Q·K^T and softmax. Returns whether this tile leaves its own pending
-    // (only with two Q slots: the next tile's Q must already be loading while this one runs).
-    __device__ __forceinline__ bool process_tile(const Tile& t, int slot, float (&o)[Gemms::kNumO],
-                                                 float (&s)[Gemms::kNumS], uint32_t (&p)[Gemms::kNumP],
-                                                 bool pending, TileEnd& end) {
+    __device__ __forceinline__ void process_tile(const Tile& t) {
         const BlockRange range = block_range<Cfg::kBlockM, Cfg::kBlockN>(args, t.m_block);
         const int row_base = t.m_block * Cfg::kBlockM + wg * Cfg::kRowsPerConsumer;
         const int rows[2] = {row_base + fc.row0, row_base + fc.row0 + 8};
-        const uint32_t q_addr = q_rows(slot);
+        const uint32_t q_rows = smem.q() + wg * Cfg::kRowsPerConsumer * Cfg::kSwizzleBytes;
+
+        float o[Gemms::kNumO];
+#pragma unroll
+        for (int e = 0; e < Gemms::kNumO; ++e) o[e] = 0.f;
         Softmax softmax(args.scale_log2, Cfg::kPOffsetLog2, Cfg::kRescaleLog2);
 
         if (range.n_max == 0) {
-            if (pending) finish_alone(o, p, end);
-            release(smem.q_empty(slot));
-#pragma unroll
-            for (int e = 0; e < Gemms::kNumO; ++e) o[e] = 0.f;
-            TileEnd empty{t, row_base, {rows[0], rows[1]}, {}, {}};
-            softmax.finalize(args.out_scale, args.scale, empty.o_factor, empty.lse);
-            store(o, empty);
-            return false;
-        }
-
-        float o_scale[2];
-        // Never true (the API requires seqlen_k >= 1); read once, not after every wait (see below).
-        const bool retain_store = args.seqlen_k <= 0;
-
-        // First block: Q·K^T, beside the pending tile's last P·V if there is one.
-        int n = range.n_max - 1;
-        mbarrier::wait_warp<Cfg::kParkConsumers>(smem.k_full(k_pipe.stage), k_pipe.phase);
-        my_turn();
-        if (pending) {
-            wgmma::fence_operands(o);
-            wgmma::fence_operands(p);
-        }
-        wgmma::fence();
-        Gemms::qk(s, q_addr, smem.k(k_pipe.stage));
-        wgmma::commit_group();
-        if (pending) {
-            mbarrier::wait_warp<Cfg::kParkConsumers>(v_ready(v_pipe.stage), v_pipe.phase);
-            wgmma::fence();
-            Gemms::pv(o, p, v_operand(v_pipe.stage));
-            wgmma::commit_group();
-            their_turn();
-            wgmma::wait_group<1>();
+            release(smem.q_empty());
         } else {
-            their_turn();
-            wgmma::wait_group<0>();
-        }
-        wgmma::fence_operands(s);
-        release(smem.k_empty(k_pipe.stage));
-        k_pipe.advance();
-        if (range.n_max == 1) release(smem.q_empty(slot));
-        if (n >= range.mask_from)
-            apply_mask(s, fc, rows, n * Cfg::kBlockN, args.seqlen_k, args.seqlen_q, args.causal != 0);
-        softmax.template update<true>(s, o_scale);
-        if (pending) {
-            wgmma::wait_group<0>();
-            wgmma::fence_operands(o);
-            wgmma::fence_operands(p);
-            if constexpr (Cfg::kRetainP) wgmma::retain_operands(p, smem.sink(), retain_store);
-            release(v_done(v_pipe.stage));
-            v_pipe.advance();
-            store(o, end);
-        }
-#pragma unroll
-        for (int e = 0; e < Gemms::kNumO; ++e) o[e] = 0.f;
-        P::pack(s, p);
+            float s[Gemms::kNumS];
+            uint32_t p[Gemms::kNumP];
+            float o_scale[2];
+            // Never true (the API requires seqlen_k >= 1); read once, not after every wait (see below).
+            const bool retain_store = args.seqlen_k <= 0;
 
-        // One key block with the intra-warpgroup overlap. kMask: 0 = the block needs no mask, 1 = it
-        // does, 2 = test n >= mask_from at run time.
-        auto block_step = [&](int n, auto mask_kind) {
-            constexpr int kMask = decltype(mask_kind)::value;
+            // First block: nothing to overlap with yet.
+            int n = range.n_max - 1;
             mbarrier::wait_warp<Cfg::kParkConsumers>(smem.k_full(k_pipe.stage), k_pipe.phase);
             my_turn();
-            wgmma::fence_operands(o);
-            wgmma::fence_operands(p);
             wgmma::fence();
-            Gemms::qk(s, q_addr, smem.k(k_pipe.stage));
-            wgmma::commit_group();
-            mbarrier::wait_warp<Cfg::kParkConsumers>(v_ready(v_pipe.stage), v_pipe.phase);
-            wgmma::fence();  // each batch opens with its own fence, so ptxas sees two well-formed stages
-            Gemms::pv(o, p, v_operand(v_pipe.stage));
+            Gemms::qk(s, q_rows, smem.k(k_pipe.stage));
             wgmma::commit_group();
             their_turn();
-
-            wgmma::wait_group<1>();  // S ready; P·V still running
+            wgmma::wait_group<0>();
             wgmma::fence_operands(s);
             release(smem.k_empty(k_pipe.stage));
             k_pipe.advance();
-            if (n == 0) release(smem.q_empty(slot));
-            if (kMask == 1 || (kMask == 2 && n >= range.mask_from))
+            if (range.n_max == 1) release(smem.q_empty());
+            if (n >= range.mask_from)
                 apply_mask(s, fc, rows, n * Cfg::kBlockN, args.seqlen_k, args.seqlen_q, args.causal != 0);
-            const bool rescale = softmax.template update<false>(s, o_scale);
+            softmax.template update<true>(s, o_scale);
+            P::pack(s, p);
 
-            if constexpr (Cfg::kGatedWait)
-                wgmma::wait_group_after<0>(softmax.row_sum[0] + softmax.row_sum[1]);
-            else
-                wgmma::wait_group<0>();
+            // One key block with the intra-warpgroup overlap. kMask: 0 = the block needs no mask, 1 = it
+            // does, 2 = test n >= mask_from at run time.
+            auto block_step = [&](int n, auto mask_kind) {
+                constexpr int kMask = decltype(mask_kind)::value;
+                mbarrier::wait_warp<Cfg::kParkConsumers>(smem.k_full(k_pipe.stage), k_pipe.phase);
+                my_turn();
+                wgmma::fence_operands(o);
+                wgmma::fence_operands(p);
+                wgmma::fence();
+                Gemms::qk(s, q_rows, smem.k(k_pipe.stage));
+                wgmma::commit_group();
+                mbarrier::wait_warp<Cfg::kParkConsumers>(v_ready(v_pipe.stage), v_pipe.phase);
+                wgmma::fence();  // each batch opens with its own fence, so ptxas sees two well-formed stages
+                Gemms::pv(o, p, v_operand(v_pipe.stage));
+                wgmma::commit_group();
+                their_turn();
+
+                wgmma::wait_group<1>();  // S ready; P·V still running
+                wgmma::fence_operands(s);
+                release(smem.k_empty(k_pipe.stage));
+                k_pipe.advance();
+                if (n == 0) release(smem.q_empty());
+                if (kMask == 1 || (kMask == 2 && n >= range.mask_from))
+                    apply_mask(s, fc, rows, n * Cfg::kBlockN, args.seqlen_k, args.seqlen_q, args.causal != 0);
+                const bool rescale = softmax.template update<false>(s, o_scale);
+
+                if constexpr (Cfg::kGatedWait)
+                    wgmma::wait_group_after<0>(softmax.row_sum[0] + softmax.row_sum[1]);
+                else
+                    wgmma::wait_group<0>();
+                wgmma::fence_operands(o);
+                wgmma::fence_operands(p);
+                if constexpr (Cfg::kRetainP) wgmma::retain_operands(p, smem.sink(), retain_store);
+                release(v_done(v_pipe.stage));
+                v_pipe.advance();
+                if (rescale) Softmax::rescale(o, o_scale);
+                P::pack(s, p);
+            };
+            // Key blocks run from the last to the first, so the ones that may need the mask come first.
+            // ptxas waits for the in-flight P·V at the first branch merge after S is ready, which puts the
+            // wait before the softmax whenever the mask test is a branch inside the body (ncu: the
+            // exponentials then run after P·V instead of beside it). So the masked and the unmasked
+            // blocks each get a copy of the body without the test.
+            --n;
+            if constexpr (Cfg::kSplitMaskLoop) {
+                for (; n >= 0 && n >= range.mask_from; --n) block_step(n, std::integral_constant<int, 1>{});
+                for (; n >= 0; --n) block_step(n, std::integral_constant<int, 0>{});
+            } else {
+                for (; n >= 0; --n) block_step(n, std::integral_constant<int, 2>{});
+            }
+
+            // Last block's P·V.
+            mbarrier::wait_warp<Cfg::kParkConsumers>(v_ready(v_pipe.stage), v_pipe.phase);
             wgmma::fence_operands(o);
             wgmma::fence_operands(p);
-            if constexpr (Cfg::kRetainP) wgmma::retain_operands(p, smem.sink(), retain_store);
+            wgmma::fence();
+            Gemms::pv(o, p, v_operand(v_pipe.stage));
+            wgmma::commit_group();
+            wgmma::wait_group<0>();
+            wgmma::fence_operands(o);
             release(v_done(v_pipe.stage));
             v_pipe.advance();
-            if (rescale) Softmax::rescale(o, o_scale);
-            P::pack(s, p);
-        };
-        // Key blocks run from the last to the first, so the ones that may need the mask come first.
-        // ptxas waits for the in-flight P·V at the first branch merge after S is ready, which puts the
-        // wait before the softmax whenever the mask test is a branch inside the body (ncu: the
-        // exponentials then run after P·V instead of beside it). So the masked and the unmasked
-        // blocks each get a copy of the body without the test.
-        --n;
-        if constexpr (Cfg::kSplitMaskLoop) {
-            for (; n >= 0 && n >= range.mask_from; --n) block_step(n, std::integral_constant<int, 1>{});
-            for (; n >= 0; --n) block_step(n, std::integral_constant<int, 0>{});
-        } else {
-            for (; n >= 0; --n) block_step(n, std::integral_constant<int, 2>{});
         }
 
-        // The last block's P·V and the epilogue: left to the next tile where it can overlap them.
-        end.t = t;
-        end.row_base = row_base;
-        end.rows[0] = rows[0];
-        end.rows[1] = rows[1];
-        softmax.finalize(args.out_scale, args.scale, end.o_factor, end.lse);
-        if constexpr (Smem::kQSlots == 2) return true;
-        finish_alone(o, p, end);
-        return false;
+        float o_factor[2], lse[2];
+        softmax.finalize(args.out_scale, args.scale, o_factor, lse);
+#if defined(FA_SM90_TUNE_NO_STORE)  // timing only: O computed, stores skipped (wrong results)
+        if (o[0] == 1234.5f && lse[0] == 5.4321f)
+#endif
+        {
+            if (Cfg::kTmaStoreO && args.o_tma)
+                store_output_tma<Cfg, OutT>(args, smem.o(wg), Bars::epilogue(wg), o, o_factor, lse, fc, rows,
+                                            row_base, t.head, t.batch, tid);
+            else
+                store_output<OutT>(args, o, o_factor, lse, fc, rows, t.head, t.batch);
+        }
     }
 };
 

@@ -43,20 +43,17 @@ struct Producer {
     }
 
     __device__ void run() {
-        uint32_t tile_index = 0;
-        for (TileScheduler sched; sched.valid(args); sched.advance(args), ++tile_index) {
+        uint32_t tile_parity = 0;
+        for (TileScheduler sched; sched.valid(args); sched.advance(args), tile_parity ^= 1u) {
             const Tile t = sched.tile(args);
             const int kv_head = t.head / args.heads_per_kv;
             const BlockRange r = block_range<Cfg::kBlockM, Cfg::kBlockN>(args, t.m_block);
 
             // Q is loaded even for tiles with no visible key, so the consumers' per-tile Q handshake
-            // never depends on the mask. The consumers free a Q slot after their last Q·K^T of its tile;
-            // with two slots, the next tile's Q goes out as soon as this tile's K and V loads are issued.
-            const int slot = static_cast<int>(tile_index % Smem::kQSlots);
-            mbarrier::wait<Cfg::kParkProducer>(smem.q_empty(slot), ((tile_index / Smem::kQSlots) & 1u) ^ 1u);
-            mbarrier::arrive_expect_tx(smem.q_full(slot), Smem::kQBytes);
-            load_tile(smem.q(slot), Smem::kQChunkBytes, args.tma_q, smem.q_full(slot), t.m_block * Cfg::kBlockM, t.head,
-                      t.batch);
+            // never depends on the mask. The previous tile's consumers free Q after their last Q·K^T.
+            mbarrier::wait<Cfg::kParkProducer>(smem.q_empty(), tile_parity ^ 1u);
+            mbarrier::arrive_expect_tx(smem.q_full(), Smem::kQBytes);
+            load_tile(smem.q(), Smem::kQChunkBytes, args.tma_q, smem.q_full(), t.m_block * Cfg::kBlockM, t.head, t.batch);
 
             if (r.n_max == 0) continue;
             load_k(r.n_max - 1, kv_head, t.batch);
