@@ -75,7 +75,6 @@ bool wide_block_n(const fa_params& p) {
 // bf16 +2 to +6% from 2048 keys on (one cell -3%), e4m3 +4 to +10%; at 512 and 1024 keys +0.9 to +2.6%
 // (two later runs). Causal calls lose (-13 to -33% at 0.5-2k keys, -7 to +1% at 8-16k): a 192-row diagonal
 // tile masks more.
-template <Kind K>
 bool tall_block_m(const fa_params& p) {
     const int forced = sm90::tall_block_m_override();
     if (forced >= 0) return forced == 1;
@@ -87,7 +86,7 @@ template <Kind K>
 fa_status dispatch_run(const fa_params& p) {
     switch (p.head_dim) {
     case 64:
-        if (tall_block_m<K>(p)) return sm90::run_fwd_tile<K, 64, 192, 0>(p);
+        if (tall_block_m(p)) return sm90::run_fwd_tile<K, 64, 192, 0>(p);
         if (wide_block_n<K>(p)) return sm90::run_fwd_tile<K, 64, 128, 192>(p);
         return sm90::run_fwd<K, 64>(p);
     case 128:
