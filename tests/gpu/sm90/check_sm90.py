@@ -6,7 +6,8 @@ Every case uses fresh random inputs, NaN-poisoned outputs, and a guard band of r
 must stay untouched. A kernel that does not finish within --hang-timeout seconds is reported as a hang
 and the process exits at once (a wedged context cannot run further cases).
 
-  python3 check_sm90.py            full matrix (head_dim 64/128/192/256 bf16+fp16, causal or not; FP8 64/128/256)
+  python3 check_sm90.py            full matrix (head_dim 64/96/128/192/256 bf16+fp16, causal or not; FP8 64/128/256;
+                                   head dims between the compiled ones, run padded)
   python3 check_sm90.py --quick    a representative subset
   python3 check_sm90.py --tiny     a few tiny shapes per path: for compute-sanitizer runs
 """
@@ -149,6 +150,14 @@ def compare(out_big, out, lse, ref_out, ref_lse, sq, tol):
     return not problems, detail + ("" if not problems else " -- " + "; ".join(problems))
 
 
+def untouched_beside(out_big, sq, d, shift, pad):
+    """Whether the poisoned columns around out (poisoned_out's shift / pad) are still all NaN."""
+    if not shift and not pad:
+        return True
+    beside = torch.cat([out_big[:, :sq, :, :shift], out_big[:, :sq, :, shift + d:]], dim=-1)
+    return bool(torch.isnan(beside).all())
+
+
 def check_16bit(lib, res, dtype, d, shape, causal, layout, gen, timeout, tag="", out_shift=0, out_pad=0):
     b, sq, sk, hq, hkv = shape
     dev = torch.device("cuda")
@@ -162,10 +171,8 @@ def check_16bit(lib, res, dtype, d, shape, causal, layout, gen, timeout, tag="",
         return
     ref_out, ref_lse = reference(q, k, v, causal, 1.0 / math.sqrt(d))
     ok, detail = compare(out_big, out, lse, ref_out, ref_lse, sq, TOL[dtype])
-    if out_shift or out_pad:
-        beside = torch.cat([out_big[:, :sq, :, :out_shift], out_big[:, :sq, :, out_shift + d:]], dim=-1)
-        if not bool(torch.isnan(beside).all()):
-            ok, detail = False, detail + " -- columns beside out were written"
+    if not untouched_beside(out_big, sq, d, out_shift, out_pad):
+        ok, detail = False, detail + " -- columns beside out were written"
     res.report(name, ok, detail)
 
 
@@ -175,12 +182,12 @@ def quantize_e4m3(x):
     return (x.float() / scale).to(torch.float8_e4m3fn), scale
 
 
-def check_fp8(lib, res, d, shape, causal, gen, timeout, tag=""):
+def check_fp8(lib, res, d, shape, causal, gen, timeout, tag="", out_pad=0):
     b, sq, sk, hq, hkv = shape
     dev = torch.device("cuda")
     q, k, v = make_qkv((b, sq, sk, hq, hkv, d), torch.float32, "bshd", dev, gen)
     (q8, sq_), (k8, sk_), (v8, sv_) = quantize_e4m3(q), quantize_e4m3(k), quantize_e4m3(v)
-    out_big, out = poisoned_out(b, sq, hq, d, torch.bfloat16, dev)
+    out_big, out = poisoned_out(b, sq, hq, d, torch.bfloat16, dev, pad=out_pad)
     lse = torch.full((b, hq, sq), float("nan"), dtype=torch.float32, device=dev)
     name = f"e4m3 d{d} b{b} sq{sq} sk{sk} h{hq}/{hkv} {'causal' if causal else 'full'}{tag}"
     st, msg = run_fwd(lib, q8, k8, v8, out, lse, causal, fa.FA_BACKEND_CUDA_SM90, descales=(sq_, sk_, sv_),
@@ -191,6 +198,8 @@ def check_fp8(lib, res, d, shape, causal, gen, timeout, tag=""):
     qd, kd, vd = q8.float() * sq_, k8.float() * sk_, v8.float() * sv_
     ref_out, ref_lse = reference(qd, kd, vd, causal, 1.0 / math.sqrt(d))
     ok, detail = compare(out_big, out, lse, ref_out, ref_lse, sq, TOL["fp8"])
+    if not untouched_beside(out_big, sq, d, 0, out_pad):
+        ok, detail = False, detail + " -- columns beside out were written"
     # The same dequantized inputs through the bf16 kernel: how far FP8 P·V lands from the 16-bit path.
     qb, kb, vb = qd.to(torch.bfloat16), kd.to(torch.bfloat16), vd.to(torch.bfloat16)
     ob_big, ob = poisoned_out(b, sq, hq, d, torch.bfloat16, dev)
@@ -206,13 +215,15 @@ def check_api(lib, res, timeout):
     """Calls the Hopper backend must refuse cleanly, and AUTO's choice for a plain bf16 call."""
     dev = torch.device("cuda")
     gen = torch.Generator(device=dev).manual_seed(1)
-    q, k, v = make_qkv((1, 64, 64, 2, 2, 96), torch.bfloat16, "bshd", dev, gen)
-    _, out = poisoned_out(1, 64, 2, 96, torch.bfloat16, dev)
+    # head_dim 12: rows of 24 bytes, not whole 8-column blocks of the epilogue (the strides are TMA-legal).
+    big = torch.randn(1, 64, 2, 16, device=dev, generator=gen).to(torch.bfloat16)
+    q = k = v = big[..., :12]
+    _, out = poisoned_out(1, 64, 2, 12, torch.bfloat16, dev, pad=4)
     lse = torch.empty(1, 2, 64, device=dev)
     p = fa.fill_fwd(lib, torch, q, k, v, out, lse, causal=False, backend=fa.FA_BACKEND_CUDA_SM90)
     st = lib.fwd(p)
     msg = lib.last_error()
-    res.report("api: head_dim 96 forced to SM90 is refused", st == fa.FA_ERR_UNSUPPORTED and len(msg) > 0,
+    res.report("api: head_dim 12 forced to SM90 is refused", st == fa.FA_ERR_UNSUPPORTED and "head_dim (12)" in msg,
                f"status {st}: {msg}")
 
     # A row stride that TMA cannot take (132 elements = 264 bytes): refused when forced, AUTO falls back.
@@ -238,6 +249,12 @@ def check_api(lib, res, timeout):
     st, chosen = lib.select_backend(p)
     res.report("api: AUTO picks SM90 for bf16 head_dim 128", st == fa.FA_OK and chosen == fa.FA_BACKEND_CUDA_SM90,
                f"status {st}, backend {chosen} {lib.last_error()}")
+    q80, k80, v80 = make_qkv((1, 256, 256, 2, 2, 80), torch.bfloat16, "bshd", dev, gen)
+    _, out80 = poisoned_out(1, 256, 2, 80, torch.bfloat16, dev)
+    p = fa.fill_fwd(lib, torch, q80, k80, v80, out80, lse3, causal=False, backend=fa.FA_BACKEND_AUTO)
+    st, chosen = lib.select_backend(p)
+    res.report("api: AUTO picks SM90 for bf16 head_dim 80 (padded to 96)",
+               st == fa.FA_OK and chosen == fa.FA_BACKEND_CUDA_SM90, f"status {st}, backend {chosen} {lib.last_error()}")
     # The LSE is part of the forward's contract (the backward needs it): a NULL one is an argument error.
     p = fa.fill_fwd(lib, torch, q, k, v, out, None, causal=True, backend=fa.FA_BACKEND_CUDA_SM90)
     st = lib.fwd(p)
@@ -277,6 +294,9 @@ VARIANTS = [({"FLASHATTN_SM90_BLOCK_N": "wide"}, False, (64,), (torch.bfloat16, 
 FP8_VARIANTS = [("FLASHATTN_SM90_BLOCK_N", "wide", (64, 128)), ("FLASHATTN_SM90_BLOCK_N", "narrow", (64, 128)),
                 ("FLASHATTN_SM90_BLOCK_M", "192", (64,)), ("FLASHATTN_SM90_BLOCK_M", "128", (64,))]
 VARIANT_SHAPES = [(2, 1000, 1000, 4, 2), (4, 1300, 1300, 8, 8), (1, 1000, 17, 4, 4), (1, 17, 1000, 4, 4)]
+# Head dims between the compiled ones run on the next larger kernel with zero columns (fwd_api.cu): (dtype, d).
+PADDED = [(torch.bfloat16, 8), (torch.bfloat16, 32), (torch.float16, 80), (torch.bfloat16, 112), (torch.bfloat16, 160),
+          (torch.float16, 224), ("fp8", 32), ("fp8", 96), ("fp8", 208)]
 OUT_MISALIGNED = [(2, 6), (0, 2)]  # (elements before out, after it) in each (row, head) slot
 FP8_SHAPES = [(1, 128, 128, 1, 1), (2, 17, 17, 2, 2), (1, 1000, 1000, 4, 2), (1, 1000, 17, 2, 2), (1, 17, 1000, 2, 2),
               (1, 2048, 2048, 2, 1), (1, 8192, 8192, 2, 1)]  # the last takes the wide kernels at d64 and d128
@@ -304,12 +324,12 @@ def main():
     want = lambda part: not only or part in only  # noqa: E731
 
     if args.tiny:
-        dtypes, hdims, shapes, fp8_shapes, layouts = [torch.bfloat16], [64, 128], TINY_SHAPES, TINY_SHAPES[:1], ["bshd"]
+        dtypes, hdims, shapes, fp8_shapes, layouts = [torch.bfloat16], [64, 96, 128], TINY_SHAPES, TINY_SHAPES[:1], ["bshd"]
     elif args.quick:
-        dtypes, hdims, shapes, fp8_shapes, layouts = [torch.bfloat16, torch.float16], [64, 128, 192, 256], \
+        dtypes, hdims, shapes, fp8_shapes, layouts = [torch.bfloat16, torch.float16], [64, 96, 128, 192, 256], \
             QUICK_SHAPES, FP8_SHAPES[:3], ["bshd"]
     else:
-        dtypes, hdims, shapes, fp8_shapes, layouts = [torch.bfloat16, torch.float16], [64, 128, 192, 256], \
+        dtypes, hdims, shapes, fp8_shapes, layouts = [torch.bfloat16, torch.float16], [64, 96, 128, 192, 256], \
             FULL_SHAPES, FP8_SHAPES, ["bshd", "bhsd", "packed"]
 
     if want("16bit"):
@@ -322,7 +342,7 @@ def main():
                             layout = "bshd"
                         check_16bit(lib, res, dtype, d, shape, causal, layout, gen, args.hang_timeout)
     if want("fp8") and not args.no_fp8:
-        for d in [d for d in hdims if d != 192] if not args.tiny else [128]:
+        for d in [d for d in hdims if d not in (96, 192)] if not args.tiny else [128]:
             for shape in fp8_shapes:
                 for causal in (False, True):
                     check_fp8(lib, res, d, shape, causal, gen, args.hang_timeout)
@@ -343,9 +363,17 @@ def main():
                         check_16bit(lib, res, dtype, d, shape, causal, "bshd", gen, args.hang_timeout, tag)
             for key in env:
                 os.environ.pop(key)
+        for dtype, d in PADDED:
+            for shape in TINY_SHAPES[:1] if args.tiny else VARIANT_SHAPES[:2]:
+                for causal in (False, True):
+                    # 8 spare columns after out in every (row, head) slot: they must stay untouched.
+                    if dtype == "fp8":
+                        check_fp8(lib, res, d, shape, causal, gen, args.hang_timeout, " padded", out_pad=8)
+                    else:
+                        check_16bit(lib, res, dtype, d, shape, causal, "bshd", gen, args.hang_timeout, " padded", 0, 8)
         # out not 16-byte aligned, or with strides that are not multiples of 8 elements: the 4-byte stores.
         for shift, pad in OUT_MISALIGNED:
-            for d in (128, 256):
+            for d in (96, 128, 256):
                 for shape in TINY_SHAPES[:2] if args.tiny else VARIANT_SHAPES[:2]:
                     check_16bit(lib, res, torch.bfloat16, d, shape, True, "bshd", gen, args.hang_timeout,
                                 f" out shift {shift} pad {pad}", shift, pad)

@@ -69,6 +69,14 @@
 #ifndef FA_SM90_TUNE_M192_BLOCK_N
 #define FA_SM90_TUNE_M192_BLOCK_N 128
 #endif
+// Tuning builds: the key-block width of the 16-bit head_dim-96 kernel, and the K/V ring depth of every
+// kernel (default 3 at head_dim 64, else 2).
+#ifndef FA_SM90_TUNE_D96_BLOCK_N
+#define FA_SM90_TUNE_D96_BLOCK_N 128
+#endif
+#ifndef FA_SM90_TUNE_STAGES
+#define FA_SM90_TUNE_STAGES -1
+#endif
 
 namespace fa::sm90 {
 
@@ -99,17 +107,19 @@ struct FwdConfig {
     // at D = 256, by shared memory.
     static constexpr int default_block_n() {
         if (kHeadDim <= 64) return 128;
+        if (kHeadDim <= 96) return FA_SM90_TUNE_D96_BLOCK_N;
         if (kHeadDim <= 128) return kFp8 ? FA_SM90_TUNE_FP8_D128_BLOCK_N : 128;
         if (kFp8) return FA_SM90_TUNE_FP8_D256_BLOCK_N;
         return kHeadDim <= 192 ? 112 : 80;
     }
     static constexpr int kBlockN =
         kBlockN_ != 0 ? kBlockN_ : kConsumerWarpgroups == 3 ? FA_SM90_TUNE_M192_BLOCK_N : default_block_n();
-    static constexpr int kStages = kHeadDim <= 64 ? 3 : 2;
+    static constexpr int kStages = FA_SM90_TUNE_STAGES > 0 ? FA_SM90_TUNE_STAGES : kHeadDim <= 64 ? 3 : 2;
 
-    // TMA boxes and wgmma operands share one layout: rows of one swizzle span (128 bytes, or 64 when a
-    // whole row is only 64 bytes), a tile split into column chunks of that span.
-    static constexpr int kSwizzleBytes = kHeadDim * kElemBytes >= 128 ? 128 : 64;
+    // TMA boxes and wgmma operands share one layout: rows of one swizzle span, a tile split into column
+    // chunks of that span. 128 bytes where a row is whole 128-byte chunks, else 64 (e4m3 head_dim 64,
+    // 16-bit head_dim 96: 3 chunks of 32 columns); V's MN-major P·V operand needs whole chunks too.
+    static constexpr int kSwizzleBytes = kHeadDim * kElemBytes % 128 == 0 ? 128 : 64;
     static constexpr int kChunkCols = kSwizzleBytes / kElemBytes;
     static constexpr int kChunks = (kHeadDim + kChunkCols - 1) / kChunkCols;
     static constexpr int kMmaK = wgmma::Op<K, kBlockN>::kK;  // 16 (16-bit) or 32 (e4m3): 32 bytes of K
@@ -137,9 +147,10 @@ struct FwdConfig {
     // O leaves through shared memory and a TMA store (epilogue.cuh) where a staging tile per consumer
     // warpgroup (64 rows x head_dim, 16-bit) still fits next to the pipeline: head_dim <= 128. It is
     // staged in 64-column chunks of 128-byte swizzled rows, one TMA box each.
+    // At head_dim 96 the second chunk is half used: TMA clips the columns past out's head_dim.
     static constexpr bool kTmaStoreO = FA_SM90_TUNE_TMA_STORE != 0 && kHeadDim <= 128;
     static constexpr int kOutChunkCols = 64;
-    static constexpr int kOutChunks = kHeadDim / kOutChunkCols;
+    static constexpr int kOutChunks = (kHeadDim + kOutChunkCols - 1) / kOutChunkCols;
 
     // setmaxnreg budgets: 128 * producer + 128 * consumer warpgroups * consumer must fit the kThreads x
     // kLaunchRegs the kernel starts with. Consumers hold S (N/2), P (N/4, or N/8 for fp8) and O (D/2) live
@@ -209,9 +220,9 @@ struct FwdConfig {
     static constexpr int kMaxChains = kHeadDim <= 64 ? 4 : 1;
 
     static_assert(kHeadDim % kMmaK == 0, "head_dim must be a multiple of the wgmma K");
-    // 16-bit V is read MN-major straight from the TMA tile, whose 128-byte swizzle atom is 64 columns
-    // wide: the P·V wgmma's N (= head_dim) must be whole atoms (head_dim 96 would need a 64-byte swizzle).
-    static_assert(kFp8 || kHeadDim % kChunkCols == 0, "head_dim must be a multiple of 64 for 16-bit inputs");
+    // 16-bit V is read MN-major straight from the TMA tile: the P·V wgmma's N (= head_dim) must be whole
+    // swizzle atoms (64 columns at 128 bytes, 32 at 64).
+    static_assert(kFp8 || kHeadDim % kChunkCols == 0, "head_dim must be whole swizzle chunks for 16-bit inputs");
     static_assert(kBlockN % kMmaK == 0 && kBlockN % 16 == 0, "kBlockN must hold whole P·V k-steps");
     static_assert(kProducerRegs >= 24 && kProducerRegs % 8 == 0, "producer register budget");
     static_assert(128 * kProducerRegs + 128 * kConsumerWarpgroups * kConsumerRegs <= kThreads * kLaunchRegs,

@@ -75,14 +75,16 @@ __device__ __forceinline__ void store_output_vec16(const FwdArgs& a, const float
                 w[k] = cuda::pack2<OutT>(o[e] * o_factor[r], o[e + 1] * o_factor[r]);
             }
             quad_transpose(w, q);  // every lane takes part, also for rows past seqlen_q
-            if (valid) cuda::st_global_v4(row + 8 * (4 * jb + q), w[0], w[1], w[2], w[3]);
+            const int col = 8 * (4 * jb + q);
+            if (valid && col < a.head_dim) cuda::st_global_v4(row + col, w[0], w[1], w[2], w[3]);
         }
         if (valid) store_lse(a, lse[r], fc, rows[r], head, batch);
     }
 }
 
 // Writes one consumer warpgroup's 64 rows of O (normalised, converted to out_dtype) and their LSE
-// straight from registers. Rows past seqlen_q (TMA padding of the last m-block) are skipped. Where
+// straight from registers. Rows past seqlen_q (TMA padding of the last m-block) and columns past
+// head_dim (a head_dim padded up to the kernel's, whose extra columns are 0) are skipped. Where
 // vec16_epilogue() and a.out_vec16 (out 16-byte aligned, strides multiples of 8 elements) hold, with
 // 16-byte stores; otherwise each thread stores 4-byte pairs, a quad covering 16 contiguous bytes of a row.
 template <class OutT, int kNumO>
@@ -100,7 +102,8 @@ __device__ __forceinline__ void store_output(const FwdArgs& a, const float (&o)[
 #pragma unroll
         for (int j = 0; j < kNumO / 4; ++j) {
             const int e = 4 * j + 2 * r;
-            row[(8 * j + fc.col0) / 2] = cuda::pack2<OutT>(o[e] * o_factor[r], o[e + 1] * o_factor[r]);
+            if (8 * j < a.head_dim)
+                row[(8 * j + fc.col0) / 2] = cuda::pack2<OutT>(o[e] * o_factor[r], o[e + 1] * o_factor[r]);
         }
         store_lse(a, lse[r], fc, rows[r], head, batch);
     }
@@ -108,7 +111,8 @@ __device__ __forceinline__ void store_output(const FwdArgs& a, const float (&o)[
 
 // The TMA-store epilogue of one consumer warpgroup: its 64 rows of O go into its staging tile `o_smem`
 // (64-column chunks of 128-byte rows, swizzled as TMA expects), then one thread stores the chunks with
-// TMA, which skips the rows past seqlen_q, and the warpgroup moves on while the copy engine writes.
+// TMA, which skips the rows past seqlen_q and the columns past head_dim (the unwritten half of the last
+// chunk at head_dim 96), and the warpgroup moves on while the copy engine writes.
 // Before overwriting the tile the same thread waits until the previous tile's stores have read it. The
 // LSE still goes from registers. `barrier` is a named barrier of this warpgroup's 128 threads.
 // H100, against the 16-byte stores at head_dim 128 and the pair stores at 64: +2.5 to +4.8 % at seqlen
@@ -118,7 +122,7 @@ __device__ __forceinline__ void store_output_tma(const FwdArgs& a, uint32_t o_sm
                                                  const float (&o)[kNumO], const float (&o_factor)[2],
                                                  const float (&lse)[2], const FragmentCoords& fc, const int (&rows)[2],
                                                  int row_base, int head, int batch, int tid) {
-    static_assert(kNumO / 4 == Cfg::kOutChunks * 8, "8-column blocks of O");
+    static_assert(kNumO / 4 <= Cfg::kOutChunks * 8, "8-column blocks of O");
     if (tid == 0) tma::wait_group_read<0>();
     named_barrier_sync(barrier, kWarpgroupThreads);
 #pragma unroll

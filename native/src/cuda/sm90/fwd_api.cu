@@ -32,11 +32,23 @@ int capability(int device) {
     return c;
 }
 
-// Head dims with a compiled kernel: 64, 128, 192, 256 for 16-bit inputs; 64, 128, 256 for e4m3.
+// The compiled head_dim a call runs on: the smallest one that holds it (64, 96, 128, 192, 256 for 16-bit
+// inputs; 64, 128, 256 for e4m3), 0 if none. A smaller head_dim runs padded: TMA fills the columns past
+// it with zeros, which add nothing to Q·K^T and make O columns that the epilogue does not store.
+int kernel_head_dim(int head_dim, Kind kind) {
+    static constexpr int kSizes[] = {64, 96, 128, 192, 256};
+    for (int d : kSizes)
+        if (head_dim <= d && !(kind == Kind::E4M3 && (d == 96 || d == 192))) return d;
+    return 0;
+}
+
 template <Kind K>
 const char* dispatch_unsupported(const fa_params& p, char* buf, size_t len) {
-    switch (p.head_dim) {
+    switch (kernel_head_dim(p.head_dim, K)) {
     case 64: return sm90::fwd_unsupported<K, 64>(p, buf, len);
+    case 96:
+        if constexpr (K != Kind::E4M3) return sm90::fwd_unsupported<K, 96>(p, buf, len);
+        break;
     case 128: return sm90::fwd_unsupported<K, 128>(p, buf, len);
     case 192:
         if constexpr (K != Kind::E4M3) return sm90::fwd_unsupported<K, 192>(p, buf, len);
@@ -44,9 +56,7 @@ const char* dispatch_unsupported(const fa_params& p, char* buf, size_t len) {
     case 256: return sm90::fwd_unsupported<K, 256>(p, buf, len);
     default: break;
     }
-    std::snprintf(buf, len, "head_dim %d has no Hopper kernel (%s are compiled)", p.head_dim,
-                  K == Kind::E4M3 ? "64, 128, 256" : "64, 128, 192, 256");
-    return buf;
+    return "head_dim is over 256";
 }
 
 // Long calls take wider key blocks (fwd_*_hdim64_n192.cu, fwd_e4m3_hdim128_n224.cu): the softmax's per-row
@@ -84,11 +94,14 @@ bool tall_block_m(const fa_params& p) {
 
 template <Kind K>
 fa_status dispatch_run(const fa_params& p) {
-    switch (p.head_dim) {
+    switch (kernel_head_dim(p.head_dim, K)) {
     case 64:
         if (tall_block_m(p)) return sm90::run_fwd_tile<K, 64, 192, 0>(p);
         if (wide_block_n<K>(p)) return sm90::run_fwd_tile<K, 64, 128, 192>(p);
         return sm90::run_fwd<K, 64>(p);
+    case 96:
+        if constexpr (K != Kind::E4M3) return sm90::run_fwd<K, 96>(p);
+        break;
     case 128:
         if constexpr (K == Kind::E4M3)
             if (wide_block_n<K>(p)) return sm90::run_fwd_tile<K, 128, 128, 224>(p);
@@ -126,6 +139,11 @@ const char* unsupported(const fa_params& p, bool backward, char* buf, size_t len
         return "out_dtype must equal dtype for 16-bit inputs";
     }
     if (p.seqlen_k < 1) return "seqlen_k is 0 (nothing for TMA to address)";
+    // The epilogue stores whole 8-column blocks of O.
+    if (p.head_dim < 8 || p.head_dim % 8 != 0) {
+        std::snprintf(buf, len, "head_dim (%d) must be a multiple of 8 between 8 and 256", p.head_dim);
+        return buf;
+    }
     // The epilogue stores O as aligned pairs of 16-bit values.
     if (reinterpret_cast<uintptr_t>(p.out) % 4 != 0) return "out is not 4-byte aligned";
     const int64_t out_strides[3][2] = {{p.out_row_stride, p.seqlen_q}, {p.out_head_stride, p.num_heads_q},

@@ -21,6 +21,7 @@ struct FwdArgs {
     int32_t o_tma;             // O leaves through tma_o (Cfg::kTmaStoreO and TMA can address out)
 
     int32_t batch, seqlen_q, seqlen_k, num_heads_q, num_heads_kv;
+    int32_t head_dim;          // the caller's: up to Cfg::kHeadDim, columns past it are TMA's zeros
     int32_t heads_per_kv;      // num_heads_q / num_heads_kv
     int32_t causal;
     int32_t num_m_blocks;      // ceil(seqlen_q / kBlockM)

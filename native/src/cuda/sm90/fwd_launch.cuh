@@ -96,6 +96,7 @@ fa_status launch_fwd(const fa_params& p) {
     a.batch = p.batch;
     a.seqlen_q = p.seqlen_q;
     a.seqlen_k = p.seqlen_k;
+    a.head_dim = p.head_dim;
     a.num_heads_q = p.num_heads_q;
     a.num_heads_kv = p.num_heads_kv;
     a.heads_per_kv = p.num_heads_q / p.num_heads_kv;
