@@ -69,13 +69,19 @@
 #ifndef FA_SM90_TUNE_M192_BLOCK_N
 #define FA_SM90_TUNE_M192_BLOCK_N 128
 #endif
-// Tuning builds: the key-block width of the 16-bit head_dim-96 kernel, and the K/V ring depth of every
-// kernel (default 3 at head_dim 64, else 2).
+// Tuning builds: the head_dim-96 kernel's key-block width, K/V ring depth (default 2) and rows (192 = three
+// consumer warpgroups, with the 192-row budgets and width above); the row max's partial chains everywhere.
 #ifndef FA_SM90_TUNE_D96_BLOCK_N
 #define FA_SM90_TUNE_D96_BLOCK_N 128
 #endif
-#ifndef FA_SM90_TUNE_STAGES
-#define FA_SM90_TUNE_STAGES -1
+#ifndef FA_SM90_TUNE_D96_STAGES
+#define FA_SM90_TUNE_D96_STAGES -1
+#endif
+#ifndef FA_SM90_TUNE_D96_BLOCK_M
+#define FA_SM90_TUNE_D96_BLOCK_M -1
+#endif
+#ifndef FA_SM90_TUNE_MAX_CHAINS
+#define FA_SM90_TUNE_MAX_CHAINS -1
 #endif
 
 namespace fa::sm90 {
@@ -94,7 +100,7 @@ struct FwdConfig {
     // of one warpgroup then overlaps the exponentials of another, so the MUFU unit, which bounds head_dim 64,
     // is not left idle while a softmax starts.
     static constexpr int kRowsPerConsumer = 64;  // the M of one wgmma
-    static constexpr int kBlockM = kBlockM_;
+    static constexpr int kBlockM = kHeadDim == 96 && FA_SM90_TUNE_D96_BLOCK_M > 0 ? FA_SM90_TUNE_D96_BLOCK_M : kBlockM_;
     static constexpr int kConsumerWarpgroups = kBlockM / kRowsPerConsumer;
     static constexpr int kConsumerWarps = 4 * kConsumerWarpgroups;  // the arrival count of every "empty" barrier
     static constexpr int kThreads = 128 * (1 + kConsumerWarpgroups);
@@ -114,7 +120,8 @@ struct FwdConfig {
     }
     static constexpr int kBlockN =
         kBlockN_ != 0 ? kBlockN_ : kConsumerWarpgroups == 3 ? FA_SM90_TUNE_M192_BLOCK_N : default_block_n();
-    static constexpr int kStages = FA_SM90_TUNE_STAGES > 0 ? FA_SM90_TUNE_STAGES : kHeadDim <= 64 ? 3 : 2;
+    static constexpr int kStages =
+        kHeadDim == 96 && FA_SM90_TUNE_D96_STAGES > 0 ? FA_SM90_TUNE_D96_STAGES : kHeadDim <= 64 ? 3 : 2;
 
     // TMA boxes and wgmma operands share one layout: rows of one swizzle span, a tile split into column
     // chunks of that span. 128 bytes where a row is whole 128-byte chunks, else 64 (e4m3 head_dim 64,
@@ -213,11 +220,13 @@ struct FwdConfig {
     // the FMA pipe instead of the MUFU unit, and the row max over 4 interleaved partial maxima. H100,
     // interleaved A/B at seqlen 1-16k, bf16 and e4m3: one in 16 beats one in 8 by +0.7 to +5.6% (every
     // cell, two runs), none by +2.5 to +8%, one in 32 by -2 to +5% (e4m3 -1 to +5%); one in 4 and one in 6
-    // lose to one in 8. (One in 8 had measured +0-8% over none before the two loop bodies.) At head_dim 128 and 256
+    // lose to one in 8. (One in 8 had measured +0-8% over none before the two loop bodies.) head_dim 96, one
+    // in 16 against none: +1.1 to +6.4% (bf16, 1-16k, causal or not). At head_dim 128 and 256
     // both cost (polynomials -2 to -6%, partial maxima -1 to -5% at 256). FA_SM90_TUNE_EXP_POLY overrides
     // the share for tuning builds.
-    static constexpr int kExpPolyEvery = FA_SM90_TUNE_EXP_POLY >= 0 ? FA_SM90_TUNE_EXP_POLY : kHeadDim <= 64 ? 16 : 0;
-    static constexpr int kMaxChains = kHeadDim <= 64 ? 4 : 1;
+    static constexpr int kExpPolyEvery = FA_SM90_TUNE_EXP_POLY >= 0 ? FA_SM90_TUNE_EXP_POLY : kHeadDim <= 96 ? 16 : 0;
+    static constexpr int kMaxChains =
+        FA_SM90_TUNE_MAX_CHAINS > 0 ? FA_SM90_TUNE_MAX_CHAINS : kHeadDim <= 64 ? 4 : 1;
 
     static_assert(kHeadDim % kMmaK == 0, "head_dim must be a multiple of the wgmma K");
     // 16-bit V is read MN-major straight from the TMA tile: the P·V wgmma's N (= head_dim) must be whole
