@@ -221,12 +221,12 @@ struct FwdConfig {
     // interleaved A/B at seqlen 1-16k, bf16 and e4m3: one in 16 beats one in 8 by +0.7 to +5.6% (every
     // cell, two runs), none by +2.5 to +8%, one in 32 by -2 to +5% (e4m3 -1 to +5%); one in 4 and one in 6
     // lose to one in 8. (One in 8 had measured +0-8% over none before the two loop bodies.) head_dim 96, one
-    // in 16 against none: +1.1 to +6.4% (bf16, 1-16k, causal or not). At head_dim 128 and 256
+    // in 16 against none: +1.1 to +6.4% (bf16, 1-16k, causal or not), then 4 partial maxima +0 to +7.5%. At head_dim 128 and 256
     // both cost (polynomials -2 to -6%, partial maxima -1 to -5% at 256). FA_SM90_TUNE_EXP_POLY overrides
     // the share for tuning builds.
     static constexpr int kExpPolyEvery = FA_SM90_TUNE_EXP_POLY >= 0 ? FA_SM90_TUNE_EXP_POLY : kHeadDim <= 96 ? 16 : 0;
     static constexpr int kMaxChains =
-        FA_SM90_TUNE_MAX_CHAINS > 0 ? FA_SM90_TUNE_MAX_CHAINS : kHeadDim <= 64 ? 4 : 1;
+        FA_SM90_TUNE_MAX_CHAINS > 0 ? FA_SM90_TUNE_MAX_CHAINS : kHeadDim <= 96 ? 4 : 1;
 
     static_assert(kHeadDim % kMmaK == 0, "head_dim must be a multiple of the wgmma K");
     // 16-bit V is read MN-major straight from the TMA tile: the P·V wgmma's N (= head_dim) must be whole
