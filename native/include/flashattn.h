@@ -50,7 +50,7 @@ extern "C" {
 
 /* Bumped whenever fa_params or an entry point changes meaning or layout. Callers compare it with
  * fa_abi_version() and refuse a library built for another ABI. */
-#define FA_ABI_VERSION 1
+#define FA_ABI_VERSION 2
 
 typedef enum fa_status {
     FA_OK = 0,
@@ -156,7 +156,13 @@ typedef struct fa_params {
     float   q_descale;
     float   k_descale;
     float   v_descale;
-} fa_params;                       /* 376 bytes on 64-bit targets; no implicit padding */
+
+    /* Variable length: rows of the packed q (and out) and of k and v, i.e. cu_seqlens_q[batch] and
+     * cu_seqlens_k[batch], which live on the device. 0 = not given. The Hopper kernels need them (TMA
+     * descriptors are bounded by them on the host): a varlen call without them runs on CUDA_SM80. */
+    int64_t total_q;
+    int64_t total_k;
+} fa_params;                       /* 392 bytes on 64-bit targets; no implicit padding */
 
 /* Fills *p with defaults: struct_size set, backend AUTO, device CPU, scale 0 (= 1/sqrt(head_dim)
  * when left 0 at call time), descales 1, everything else 0/NULL. */

@@ -10,7 +10,7 @@ public class LibraryTests
     public void ManagedParamsMirrorMatchesHeaderLayout()
     {
         Assert.That(NativeLayout.CheckManagedLayout(), Is.Null);
-        Assert.That(System.Runtime.CompilerServices.Unsafe.SizeOf<FaParams>(), Is.EqualTo(376));
+        Assert.That(System.Runtime.CompilerServices.Unsafe.SizeOf<FaParams>(), Is.EqualTo(392));
     }
 
     [Test]
@@ -45,10 +45,10 @@ public class LibraryTests
     [Test]
     public void AbiMismatchIsDescribed()
     {
-        string? message = NativeLayout.DescribeMismatch(NativeLayout.ExpectedAbiVersion + 1, 376, "/x/libflashattn.so");
+        string? message = NativeLayout.DescribeMismatch(NativeLayout.ExpectedAbiVersion + 1, 392, "/x/libflashattn.so");
         Assert.That(message, Does.Contain("ABI version mismatch").And.Contain("/x/libflashattn.so"));
-        Assert.That(NativeLayout.DescribeMismatch(NativeLayout.ExpectedAbiVersion, 384, null), Does.Contain("layout mismatch"));
-        Assert.That(NativeLayout.DescribeMismatch(NativeLayout.ExpectedAbiVersion, 376, null), Is.Null);
+        Assert.That(NativeLayout.DescribeMismatch(NativeLayout.ExpectedAbiVersion, 400, null), Does.Contain("layout mismatch"));
+        Assert.That(NativeLayout.DescribeMismatch(NativeLayout.ExpectedAbiVersion, 392, null), Is.Null);
     }
 
     [Test]

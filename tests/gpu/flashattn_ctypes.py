@@ -1,6 +1,6 @@
 """ctypes binding of the FlashAttn C ABI (native/include/flashattn.h), for GPU tests driven by PyTorch.
 
-The structure mirrors fa_params field for field; the layout is checked against the 376 bytes the
+The structure mirrors fa_params field for field; the layout is checked against the 392 bytes the
 header documents and against the library's own struct_size check on every call.
 """
 import ctypes
@@ -14,7 +14,7 @@ STATUS_NAMES = {0: "OK", 1: "INVALID_ARGUMENT", 2: "UNSUPPORTED", 3: "BACKEND_UN
 FA_DTYPE_FLOAT32, FA_DTYPE_FLOAT16, FA_DTYPE_BFLOAT16, FA_DTYPE_FLOAT8_E4M3 = 0, 1, 2, 3
 FA_DEVICE_CPU, FA_DEVICE_CUDA = 0, 1
 FA_BACKEND_AUTO, FA_BACKEND_CPU, FA_BACKEND_CUDA_SM80, FA_BACKEND_CUDA_SM90 = 0, 1, 2, 3
-FA_ABI_VERSION = 1
+FA_ABI_VERSION = 2
 
 
 class FaParams(ctypes.Structure):
@@ -54,10 +54,12 @@ class FaParams(ctypes.Structure):
         ("q_descale", ctypes.c_float),
         ("k_descale", ctypes.c_float),
         ("v_descale", ctypes.c_float),
+        ("total_q", ctypes.c_int64),
+        ("total_k", ctypes.c_int64),
     ]
 
 
-assert ctypes.sizeof(FaParams) == 376, ctypes.sizeof(FaParams)
+assert ctypes.sizeof(FaParams) == 392, ctypes.sizeof(FaParams)
 
 
 def find_library():
@@ -161,6 +163,7 @@ def make_params(lib, q, k, v, out, lse, *, causal=False, scale=0.0, backend=FA_B
         p.batch = cu_seqlens_q.numel() - 1
         p.seqlen_q, p.seqlen_k = max_seqlen_q, max_seqlen_k
         p.num_heads_q, p.num_heads_kv, p.head_dim = q.shape[1], k.shape[1], q.shape[2]
+        p.total_q, p.total_k = q.shape[0], k.shape[0]
     else:
         p.batch, p.seqlen_q, p.num_heads_q, p.head_dim = q.shape
         p.seqlen_k, p.num_heads_kv = k.shape[1], k.shape[2]

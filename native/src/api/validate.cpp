@@ -208,15 +208,29 @@ fa_status validate(const fa_params* pp, bool backward, fa_params* resolved) {
     FA_TRY(check_pointers(p, backward));
 
     const bool varlen = p.cu_seqlens_q != nullptr;
+    if (p.total_q < 0 || p.total_k < 0)
+        return fail(FA_ERR_INVALID_ARGUMENT, "total_q (%lld) and total_k (%lld) must be >= 0 (0 = not given)",
+                    static_cast<long long>(p.total_q), static_cast<long long>(p.total_k));
     int64_t rows_q = p.seqlen_q, rows_k = p.seqlen_k;
     if (varlen && p.device_type == FA_DEVICE_CPU) {
         FA_TRY(check_cu_seqlens("cu_seqlens_q", p.cu_seqlens_q, p.batch, p.seqlen_q, "seqlen_q"));
         FA_TRY(check_cu_seqlens("cu_seqlens_k", p.cu_seqlens_k, p.batch, p.seqlen_k, "seqlen_k"));
+        const struct { const char* total; int64_t given; const char* cu; int32_t last; } totals[] = {
+            {"total_q", p.total_q, "cu_seqlens_q", p.cu_seqlens_q[p.batch]},
+            {"total_k", p.total_k, "cu_seqlens_k", p.cu_seqlens_k[p.batch]}};
+        for (const auto& t : totals)
+            if (t.given != 0 && t.given != t.last)
+                return fail(FA_ERR_INVALID_ARGUMENT, "%s (%lld) must equal %s[batch] (%d)", t.total,
+                            static_cast<long long>(t.given), t.cu, t.last);
         rows_q = std::max<int64_t>(1, p.cu_seqlens_q[p.batch]);
         rows_k = std::max<int64_t>(1, p.cu_seqlens_k[p.batch]);
+    } else if (varlen) {
+        if (p.total_q > 0) rows_q = p.total_q;
+        if (p.total_k > 0) rows_k = p.total_k;
     }
-    // In variable-length mode on CUDA the totals are unknown here; the per-sequence maximum is a lower
-    // bound, so the overlap check below can miss a problem there but never rejects a valid layout.
+    // In variable-length mode on CUDA without total_q / total_k the totals are unknown here; the
+    // per-sequence maximum is a lower bound, so the overlap check below can miss a problem there but never
+    // rejects a valid layout.
     const TensorView in_q{"q", p.q, p.q_batch_stride, p.q_row_stride, p.q_head_stride, p.batch, rows_q, p.num_heads_q};
     const TensorView in_k{"k", p.k, p.k_batch_stride, p.k_row_stride, p.k_head_stride, p.batch, rows_k, p.num_heads_kv};
     const TensorView in_v{"v", p.v, p.v_batch_stride, p.v_row_stride, p.v_head_stride, p.batch, rows_k, p.num_heads_kv};

@@ -89,6 +89,8 @@ internal static unsafe class ParamsBuilder
             q_descale = options.QDescale,
             k_descale = options.KDescale,
             v_descale = options.VDescale,
+            total_q = varlen is null ? 0 : q.Shape[0],
+            total_k = varlen is null ? 0 : k.Shape[0],
         };
         bool packed = varlen is not null;
         (p.q_batch_stride, p.q_row_stride, p.q_head_stride) = Strides(q, packed);

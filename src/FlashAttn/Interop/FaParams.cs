@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace FlashAttn.Interop;
 
-/// <summary>Exact mirror of <c>fa_params</c> in native/include/flashattn.h (376 bytes on 64-bit targets).</summary>
+/// <summary>Exact mirror of <c>fa_params</c> in native/include/flashattn.h (392 bytes on 64-bit targets).</summary>
 /// <remarks>
 /// Field order and types must track the header one-for-one: the native side reads this memory directly.
 /// <see cref="NativeLayout"/> checks size and key offsets at first use, so a drift fails loudly instead of
@@ -60,4 +60,7 @@ internal unsafe struct FaParams
     public float q_descale;
     public float k_descale;
     public float v_descale;
+
+    public long total_q;
+    public long total_k;
 }

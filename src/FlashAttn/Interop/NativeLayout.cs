@@ -11,10 +11,10 @@ namespace FlashAttn.Interop;
 internal static unsafe class NativeLayout
 {
     /// <summary>FA_ABI_VERSION of the header this assembly was written against.</summary>
-    internal const uint ExpectedAbiVersion = 1;
+    internal const uint ExpectedAbiVersion = 2;
 
     /// <summary>sizeof(fa_params) on 64-bit targets per the header.</summary>
-    internal const int ExpectedParamsSize = 376;
+    internal const int ExpectedParamsSize = 392;
 
     private static readonly Lazy<string?> s_failure = new(Check, LazyThreadSafetyMode.ExecutionAndPublication);
 
@@ -90,6 +90,8 @@ internal static unsafe class NativeLayout
             (nameof(FaParams.dtype), 344),
             (nameof(FaParams.softmax_scale), 352),
             (nameof(FaParams.v_descale), 372),
+            (nameof(FaParams.total_q), 376),
+            (nameof(FaParams.total_k), 384),
         };
         foreach (var (field, offset) in expected)
         {

@@ -12,6 +12,7 @@ and the process exits at once (a wedged context cannot run further cases).
   python3 check_sm90.py --tiny     a few tiny shapes per path: for compute-sanitizer runs
 """
 import argparse
+import itertools
 import math
 import os
 import sys
@@ -211,6 +212,64 @@ def check_fp8(lib, res, d, shape, causal, gen, timeout, tag="", out_pad=0):
     res.report(name, ok, detail)
 
 
+def check_varlen(lib, res, dtype, d, lens_q, lens_k, hq, hkv, causal, gen, timeout):
+    """Packed variable-length batch (sequences of lens_q / lens_k rows, zeros included) against the float32
+    reference per sequence; out sits in a NaN-poisoned buffer with guard rows after it and 8 spare columns
+    per (row, head), which must stay untouched, as must the LSE entries of no row."""
+    dev = torch.device("cuda")
+    fp8 = dtype == "fp8"
+    cu_q = torch.tensor([0] + list(itertools.accumulate(lens_q)), dtype=torch.int32, device=dev)
+    cu_k = torch.tensor([0] + list(itertools.accumulate(lens_k)), dtype=torch.int32, device=dev)
+    tq, tk = int(cu_q[-1]), int(cu_k[-1])
+    base = torch.float32 if fp8 else dtype
+    q = torch.randn(tq, hq, d, device=dev, generator=gen).to(base)
+    k = torch.randn(tk, hkv, d, device=dev, generator=gen).to(base)
+    v = torch.randn(tk, hkv, d, device=dev, generator=gen).to(base)
+    descales = (1.0, 1.0, 1.0)
+    if fp8:
+        (q, sq_), (k, sk_), (v, sv_) = quantize_e4m3(q), quantize_e4m3(k), quantize_e4m3(v)
+        descales = (sq_, sk_, sv_)
+    out_dtype = torch.bfloat16 if fp8 else dtype
+    big = torch.full((tq + GUARD, hq, d + 8), float("nan"), dtype=out_dtype, device=dev)
+    big[tq:] = 7.0
+    out = big[:tq, :, :d]
+    lse = torch.full((hq, tq + GUARD), float("nan"), dtype=torch.float32, device=dev)
+    name = (f"varlen {'e4m3' if fp8 else str(dtype)[6:]} d{d} lens_q {lens_q} lens_k {lens_k} h{hq}/{hkv} "
+            f"{'causal' if causal else 'full'}")
+    p = fa.fill_fwd_varlen(lib, torch, q, k, v, out, lse, cu_q, cu_k, max(lens_q), max(lens_k), causal=causal,
+                           backend=fa.FA_BACKEND_CUDA_SM90, descales=descales)
+    st = lib.fwd(p)
+    if st != fa.FA_OK:
+        res.report(name, False, f"status {st}: {lib.last_error()}")
+        return
+    wait_or_die(name, timeout)
+    torch.cuda.synchronize()
+    deq = [x.float() * s_ for x, s_ in zip((q, k, v), descales)] if fp8 else [q, k, v]
+    ref_out = torch.zeros(tq, hq, d, device=dev)
+    ref_lse = torch.full((hq, tq), float("-inf"), device=dev)
+    for b in range(len(lens_q)):
+        q0, q1, k0, k1 = int(cu_q[b]), int(cu_q[b + 1]), int(cu_k[b]), int(cu_k[b + 1])
+        if q1 == q0 or k1 == k0:
+            continue  # no row, or rows that see no key: out 0, lse -inf
+        o_b, l_b = reference(deq[0][None, q0:q1], deq[1][None, k0:k1], deq[2][None, k0:k1], causal, 1.0 / math.sqrt(d))
+        ref_out[q0:q1], ref_lse[:, q0:q1] = o_b[0], l_b[0]
+    # compare() takes (batch, seqlen, heads, d) and (batch, heads, seqlen): one batch of tq rows.
+    ok, detail = compare(big[None], out[None], lse[None, :, :tq], ref_out[None], ref_lse[None], tq,
+                         TOL["fp8"] if fp8 else TOL[dtype])
+    if not bool(torch.isnan(big[:tq, :, d:]).all()):
+        ok, detail = False, detail + " -- columns beside out were written"
+    if not bool(torch.isnan(lse[:, tq:]).all()):
+        ok, detail = False, detail + " -- LSE past total_q was written"
+    res.report(name, ok, detail)
+
+
+VARLEN_CASES = [  # (lens_q, lens_k): self-attention, cross lengths, empty sequences, one long one among short ones
+    ([130, 1, 300, 129, 700], [130, 1, 300, 129, 700]),
+    ([64, 0, 257, 3, 1000], [500, 17, 0, 3, 128]),
+    ([2000, 5, 130], [2000, 5, 130]),
+]
+
+
 def check_api(lib, res, timeout):
     """Calls the Hopper backend must refuse cleanly, and AUTO's choice for a plain bf16 call."""
     dev = torch.device("cuda")
@@ -255,6 +314,22 @@ def check_api(lib, res, timeout):
     st, chosen = lib.select_backend(p)
     res.report("api: AUTO picks SM90 for bf16 head_dim 80 (padded to 96)",
                st == fa.FA_OK and chosen == fa.FA_BACKEND_CUDA_SM90, f"status {st}, backend {chosen} {lib.last_error()}")
+    # Variable length: the Hopper kernels need total_q / total_k; without them AUTO takes FA2.
+    cu = torch.tensor([0, 100, 256], dtype=torch.int32, device=dev)
+    qv, kv_, vv = (torch.randn(256, 2, 128, device=dev, generator=gen).to(torch.bfloat16) for _ in range(3))
+    ov, lv = torch.empty_like(qv), torch.empty(2, 256, device=dev)
+    for totals, backend, want_status, want_backend in ((False, fa.FA_BACKEND_CUDA_SM90, fa.FA_ERR_UNSUPPORTED, None),
+                                                       (True, fa.FA_BACKEND_AUTO, fa.FA_OK, fa.FA_BACKEND_CUDA_SM90),
+                                                       (False, fa.FA_BACKEND_AUTO, fa.FA_OK, fa.FA_BACKEND_CUDA_SM80)):
+        p = fa.fill_fwd_varlen(lib, torch, qv, kv_, vv, ov, lv, cu, cu, 156, 156, causal=False, backend=backend,
+                               totals=totals)
+        st, chosen = lib.select_backend(p)
+        msg = lib.last_error()
+        ok = st == want_status and (want_backend is None or chosen == want_backend)
+        if want_backend is None:
+            ok = ok and "total_q" in msg
+        res.report(f"api: varlen {'with' if totals else 'without'} totals, backend {backend}", ok,
+                   f"status {st}, backend {chosen} {msg}")
     # The LSE is part of the forward's contract (the backward needs it): a NULL one is an argument error.
     p = fa.fill_fwd(lib, torch, q, k, v, out, None, causal=True, backend=fa.FA_BACKEND_CUDA_SM90)
     st = lib.fwd(p)
@@ -307,7 +382,7 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--tiny", action="store_true")
     ap.add_argument("--no-fp8", action="store_true")
-    ap.add_argument("--only", default="", help="comma list of: 16bit, fp8, variants, api")
+    ap.add_argument("--only", default="", help="comma list of: 16bit, fp8, variants, varlen, api")
     ap.add_argument("--lib", default=None)
     ap.add_argument("--hang-timeout", type=float, default=30.0)
     ap.add_argument("--seed", type=int, default=0)
@@ -377,6 +452,13 @@ def main():
                 for shape in TINY_SHAPES[:2] if args.tiny else VARIANT_SHAPES[:2]:
                     check_16bit(lib, res, torch.bfloat16, d, shape, True, "bshd", gen, args.hang_timeout,
                                 f" out shift {shift} pad {pad}", shift, pad)
+    if want("varlen"):
+        for dtype, d in ([(torch.bfloat16, 64), (torch.bfloat16, 128)] if args.tiny else
+                         [(torch.bfloat16, 64), (torch.float16, 96), (torch.bfloat16, 128), (torch.float16, 192),
+                          (torch.bfloat16, 256), ("fp8", 64), ("fp8", 128), ("fp8", 256)]):
+            for lens_q, lens_k in VARLEN_CASES[:1] if args.tiny else VARLEN_CASES:
+                for causal in (False, True):
+                    check_varlen(lib, res, dtype, d, lens_q, lens_k, 4, 2, causal, gen, args.hang_timeout)
     if want("api") and not args.tiny:
         check_api(lib, res, args.hang_timeout)
 

@@ -57,9 +57,10 @@ else:
                                              "head_dim", "dtype", "out_dtype")]
             + [("softmax_scale", ctypes.c_float), ("causal", ctypes.c_int32), ("deterministic", ctypes.c_int32),
                ("q_descale", ctypes.c_float), ("k_descale", ctypes.c_float), ("v_descale", ctypes.c_float)]
+            + [("total_q", ctypes.c_int64), ("total_k", ctypes.c_int64)]
         )
 
-    assert ctypes.sizeof(FaParams) == 376, ctypes.sizeof(FaParams)
+    assert ctypes.sizeof(FaParams) == 392, ctypes.sizeof(FaParams)
 
     class Library:
         def __init__(self, path=None):
@@ -123,4 +124,31 @@ def fill_fwd(lib, torch, q, k, v, out, lse, *, causal, backend, scale=0.0, desca
     p.q_descale, p.k_descale, p.v_descale = descales
     s = stream if stream is not None else torch.cuda.current_stream(q.device)
     p.stream = s.cuda_stream
+    return p
+
+
+def fill_fwd_varlen(lib, torch, q, k, v, out, lse, cu_q, cu_k, max_q, max_k, *, causal, backend, totals=True,
+                    descales=(1.0, 1.0, 1.0)):
+    """Params of one forward on packed (total, heads, head_dim) tensors with int32 prefix sums cu_q / cu_k on
+    the device; totals=False leaves total_q / total_k unset (0)."""
+    p = lib.params()
+    p.device_type = FA_DEVICE_CUDA
+    p.device_index = q.device.index or 0
+    p.backend = backend
+    p.q, p.k, p.v, p.out = q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr()
+    p.softmax_lse = lse.data_ptr()
+    p.cu_seqlens_q, p.cu_seqlens_k = cu_q.data_ptr(), cu_k.data_ptr()
+    for name, t in (("q", q), ("k", k), ("v", v), ("out", out)):
+        setattr(p, f"{name}_row_stride", t.stride(0))
+        setattr(p, f"{name}_head_stride", t.stride(1))
+    p.batch = cu_q.numel() - 1
+    p.seqlen_q, p.seqlen_k = max_q, max_k
+    p.num_heads_q, p.num_heads_kv, p.head_dim = q.shape[1], k.shape[1], q.shape[2]
+    if totals:
+        p.total_q, p.total_k = q.shape[0], k.shape[0]
+    p.dtype = dtype_code(torch, q.dtype)
+    p.out_dtype = dtype_code(torch, out.dtype)
+    p.causal = 1 if causal else 0
+    p.q_descale, p.k_descale, p.v_descale = descales
+    p.stream = torch.cuda.current_stream(q.device).cuda_stream
     return p

@@ -88,7 +88,7 @@ struct Consumer {
         // Warpgroup 0 takes the first turn.
         if (wg == 0) named_barrier_arrive(Bars::turn(0), kTurnThreads);
         uint32_t tile_parity = 0;
-        for (TileScheduler sched; sched.valid(args); sched.advance(args), tile_parity ^= 1u) {
+        for (TileScheduler<Cfg::kBlockM> sched(args); sched.valid(args); sched.advance(args), tile_parity ^= 1u) {
             const Tile t = sched.tile(args);
             mbarrier::wait_warp<Cfg::kParkConsumers>(smem.q_full(), tile_parity);
             process_tile(t);
@@ -98,7 +98,7 @@ struct Consumer {
     }
 
     __device__ __forceinline__ void process_tile(const Tile& t) {
-        const BlockRange range = block_range<Cfg::kBlockM, Cfg::kBlockN>(args, t.m_block);
+        const BlockRange range = block_range<Cfg::kBlockM, Cfg::kBlockN>(args, t);
         const int row_base = t.m_block * Cfg::kBlockM + wg * Cfg::kRowsPerConsumer;
         const int rows[2] = {row_base + fc.row0, row_base + fc.row0 + 8};
         const uint32_t q_rows = smem.q() + wg * Cfg::kRowsPerConsumer * Cfg::kSwizzleBytes;
@@ -131,7 +131,7 @@ struct Consumer {
             k_pipe.advance();
             if (range.n_max == 1) release(smem.q_empty());
             if (n >= range.mask_from)
-                apply_mask(s, fc, rows, n * Cfg::kBlockN, args.seqlen_k, args.seqlen_q, args.causal != 0);
+                apply_mask(s, fc, rows, n * Cfg::kBlockN, t.seqlen_k, t.seqlen_q, args.causal != 0);
             softmax.template update<true>(s, o_scale);
             P::pack(s, p);
 
@@ -158,7 +158,7 @@ struct Consumer {
                 k_pipe.advance();
                 if (n == 0) release(smem.q_empty());
                 if (kMask == 1 || (kMask == 2 && n >= range.mask_from))
-                    apply_mask(s, fc, rows, n * Cfg::kBlockN, args.seqlen_k, args.seqlen_q, args.causal != 0);
+                    apply_mask(s, fc, rows, n * Cfg::kBlockN, t.seqlen_k, t.seqlen_q, args.causal != 0);
                 const bool rescale = softmax.template update<false>(s, o_scale);
 
                 if constexpr (Cfg::kGatedWait)
@@ -207,9 +207,9 @@ struct Consumer {
         {
             if (Cfg::kTmaStoreO && args.o_tma)
                 store_output_tma<Cfg, OutT>(args, smem.o(wg), Bars::epilogue(wg), o, o_factor, lse, fc, rows,
-                                            row_base, t.head, t.batch, tid);
+                                            row_base, t, tid);
             else
-                store_output<OutT>(args, o, o_factor, lse, fc, rows, t.head, t.batch);
+                store_output<OutT>(args, o, o_factor, lse, fc, rows, t);
         }
     }
 };

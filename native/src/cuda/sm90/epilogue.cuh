@@ -9,6 +9,7 @@
 #include "cuda/primitives/sm90/warpgroup.cuh"
 #include "cuda/sm90/fragment.cuh"
 #include "cuda/sm90/fwd_args.h"
+#include "cuda/sm90/tile_scheduler.cuh"
 
 // Tuning builds: -DFA_SM90_TUNE_VEC16_EPILOGUE=0 / 1 turns the 16-byte stores off / on at every head dim.
 #ifndef FA_SM90_TUNE_VEC16_EPILOGUE
@@ -46,11 +47,13 @@ __device__ __forceinline__ void quad_transpose(uint32_t (&w)[4], int q) {
     }
 }
 
-// The LSE of a thread's row, written by the lane of the quad that holds column 0.
-__device__ __forceinline__ void store_lse(const FwdArgs& a, float lse, const FragmentCoords& fc, int row, int head,
-                                          int batch) {
-    if (a.lse != nullptr && fc.col0 == 0)
-        a.lse[(static_cast<int64_t>(batch) * a.num_heads_q + head) * a.seqlen_q + row] = lse;
+// The LSE of a thread's row (of the tile's sequence), written by the lane of the quad that holds column 0.
+// Layout (batch, heads_q, seqlen_q), or (heads_q, total_q) for packed sequences.
+__device__ __forceinline__ void store_lse(const FwdArgs& a, float lse, const FragmentCoords& fc, int row, const Tile& t) {
+    if (a.lse == nullptr || fc.col0 != 0) return;
+    const int64_t row0 = a.cu_seqlens_q != nullptr ? static_cast<int64_t>(t.head) * a.total_q + t.q_row0
+                                                   : (static_cast<int64_t>(t.batch) * a.num_heads_q + t.head) * a.seqlen_q;
+    a.lse[row0 + row] = lse;
 }
 
 // store_output with 16-byte stores: the quad transposes its words so that every thread writes 8 whole
@@ -60,11 +63,11 @@ template <class OutT, int kNumO>
 __device__ __forceinline__ void store_output_vec16(const FwdArgs& a, const float (&o)[kNumO],
                                                    const float (&o_factor)[2], const float (&lse)[2],
                                                    const FragmentCoords& fc, const int (&rows)[2], OutT* out_bh,
-                                                   int head, int batch) {
+                                                   const Tile& t) {
     const int q = fc.col0 / 2;
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
-        const bool valid = rows[r] < a.seqlen_q;
+        const bool valid = rows[r] < t.seqlen_q;
         OutT* row = out_bh + (valid ? rows[r] : 0) * a.out_row_stride;
 #pragma unroll
         for (int jb = 0; jb < kNumO / 16; ++jb) {
@@ -78,26 +81,28 @@ __device__ __forceinline__ void store_output_vec16(const FwdArgs& a, const float
             const int col = 8 * (4 * jb + q);
             if (valid && col < a.head_dim) cuda::st_global_v4(row + col, w[0], w[1], w[2], w[3]);
         }
-        if (valid) store_lse(a, lse[r], fc, rows[r], head, batch);
+        if (valid) store_lse(a, lse[r], fc, rows[r], t);
     }
 }
 
 // Writes one consumer warpgroup's 64 rows of O (normalised, converted to out_dtype) and their LSE
-// straight from registers. Rows past seqlen_q (TMA padding of the last m-block) and columns past
+// straight from registers. Rows past the sequence's end (TMA padding of the last m-block, or the next packed
+// sequence's rows) and columns past
 // head_dim (a head_dim padded up to the kernel's, whose extra columns are 0) are skipped. Where
 // vec16_epilogue() and a.out_vec16 (out 16-byte aligned, strides multiples of 8 elements) hold, with
 // 16-byte stores; otherwise each thread stores 4-byte pairs, a quad covering 16 contiguous bytes of a row.
 template <class OutT, int kNumO>
 __device__ __forceinline__ void store_output(const FwdArgs& a, const float (&o)[kNumO], const float (&o_factor)[2],
                                              const float (&lse)[2], const FragmentCoords& fc, const int (&rows)[2],
-                                             int head, int batch) {
-    OutT* out_bh = static_cast<OutT*>(a.out) + batch * a.out_batch_stride + head * a.out_head_stride;
+                                             const Tile& t) {
+    OutT* out_bh = static_cast<OutT*>(a.out) + t.tma_batch * a.out_batch_stride + t.q_row0 * a.out_row_stride +
+                   t.head * a.out_head_stride;
     if constexpr (vec16_epilogue<kNumO / 4>() && kNumO % 16 == 0) {
-        if (a.out_vec16) return store_output_vec16<OutT>(a, o, o_factor, lse, fc, rows, out_bh, head, batch);
+        if (a.out_vec16) return store_output_vec16<OutT>(a, o, o_factor, lse, fc, rows, out_bh, t);
     }
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
-        if (rows[r] >= a.seqlen_q) continue;
+        if (rows[r] >= t.seqlen_q) continue;
         uint32_t* row = reinterpret_cast<uint32_t*>(out_bh + rows[r] * a.out_row_stride);
 #pragma unroll
         for (int j = 0; j < kNumO / 4; ++j) {
@@ -105,7 +110,7 @@ __device__ __forceinline__ void store_output(const FwdArgs& a, const float (&o)[
             if (8 * j < a.head_dim)
                 row[(8 * j + fc.col0) / 2] = cuda::pack2<OutT>(o[e] * o_factor[r], o[e + 1] * o_factor[r]);
         }
-        store_lse(a, lse[r], fc, rows[r], head, batch);
+        store_lse(a, lse[r], fc, rows[r], t);
     }
 }
 
@@ -114,14 +119,14 @@ __device__ __forceinline__ void store_output(const FwdArgs& a, const float (&o)[
 // TMA, which skips the rows past seqlen_q and the columns past head_dim (the unwritten half of the last
 // chunk at head_dim 96), and the warpgroup moves on while the copy engine writes.
 // Before overwriting the tile the same thread waits until the previous tile's stores have read it. The
-// LSE still goes from registers. `barrier` is a named barrier of this warpgroup's 128 threads.
+// LSE still goes from registers. Not for packed sequences: TMA would write the next sequence's rows. `barrier` is a named barrier of this warpgroup's 128 threads.
 // H100, against the 16-byte stores at head_dim 128 and the pair stores at 64: +2.5 to +4.8 % at seqlen
 // 512-1024, within noise (-4.8 to +3.6 %) from 2k on.
 template <class Cfg, class OutT, int kNumO>
 __device__ __forceinline__ void store_output_tma(const FwdArgs& a, uint32_t o_smem, uint32_t barrier,
                                                  const float (&o)[kNumO], const float (&o_factor)[2],
                                                  const float (&lse)[2], const FragmentCoords& fc, const int (&rows)[2],
-                                                 int row_base, int head, int batch, int tid) {
+                                                 int row_base, const Tile& t, int tid) {
     static_assert(kNumO / 4 <= Cfg::kOutChunks * 8, "8-column blocks of O");
     if (tid == 0) tma::wait_group_read<0>();
     named_barrier_sync(barrier, kWarpgroupThreads);
@@ -144,13 +149,13 @@ __device__ __forceinline__ void store_output_tma(const FwdArgs& a, uint32_t o_sm
     if (tid == 0) {
 #pragma unroll
         for (int c = 0; c < Cfg::kOutChunks; ++c)
-            tma::store_4d(&a.tma_o, o_smem + c * (Cfg::kRowsPerConsumer * 128), c * Cfg::kOutChunkCols, row_base, head,
-                          batch);
+            tma::store_4d(&a.tma_o, o_smem + c * (Cfg::kRowsPerConsumer * 128), c * Cfg::kOutChunkCols, row_base,
+                          t.head, t.tma_batch);
         tma::commit_group();
     }
 #pragma unroll
     for (int r = 0; r < 2; ++r)
-        if (rows[r] < a.seqlen_q) store_lse(a, lse[r], fc, rows[r], head, batch);
+        if (rows[r] < t.seqlen_q) store_lse(a, lse[r], fc, rows[r], t);
 }
 
 }  // namespace fa::sm90

@@ -125,8 +125,9 @@ const char* unsupported(const fa_params& p, bool backward, char* buf, size_t len
                       cc / 10, cc % 10);
         return buf;
     }
-    if (p.cu_seqlens_q != nullptr || p.cu_seqlens_k != nullptr)
-        return "variable-length batches (cu_seqlens) are not implemented in the Hopper kernels yet";
+    if ((p.cu_seqlens_q != nullptr) != (p.cu_seqlens_k != nullptr)) return "cu_seqlens_q and cu_seqlens_k go together";
+    if (p.cu_seqlens_q != nullptr && (p.total_q < 1 || p.total_k < 1))
+        return "variable-length calls need total_q and total_k (>= 1) in fa_params: they bound the TMA descriptors";
     const bool fp8 = p.dtype == FA_DTYPE_FLOAT8_E4M3;
     if (fp8) {
         if (p.out_dtype != FA_DTYPE_BFLOAT16) return "FLOAT8_E4M3 inputs need out_dtype BFLOAT16";

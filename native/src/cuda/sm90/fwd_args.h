@@ -20,6 +20,12 @@ struct FwdArgs {
     int32_t out_vec16;         // out 16-byte aligned and every stride a multiple of 8 elements (epilogue.cuh)
     int32_t o_tma;             // O leaves through tma_o (Cfg::kTmaStoreO and TMA can address out)
 
+    // Packed variable-length batches: prefix sums (batch + 1) of the sequence lengths, else null; then
+    // seqlen_q / seqlen_k are the longest sequence's, and the LSE is (heads_q, total_q).
+    const int32_t* cu_seqlens_q;
+    const int32_t* cu_seqlens_k;
+    int64_t total_q;
+
     int32_t batch, seqlen_q, seqlen_k, num_heads_q, num_heads_kv;
     int32_t head_dim;          // the caller's: up to Cfg::kHeadDim, columns past it are TMA's zeros
     int32_t heads_per_kv;      // num_heads_q / num_heads_kv

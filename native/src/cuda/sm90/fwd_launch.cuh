@@ -14,6 +14,10 @@
 
 namespace fa::sm90 {
 
+// Packed variable-length tensors are one sequence of total rows (batch 1): tiles address a sequence by its
+// row offset, and TMA bounds the reads by the whole tensor only.
+inline bool packed(const fa_params& p) { return p.cu_seqlens_q != nullptr; }
+
 template <class Cfg>
 TensorMapDesc operand_map(const void* ptr, int64_t seqlen, int64_t heads, const fa_params& p, int64_t batch_stride,
                           int64_t row_stride, int64_t head_stride, int box_rows) {
@@ -24,7 +28,7 @@ TensorMapDesc operand_map(const void* ptr, int64_t seqlen, int64_t heads, const 
     d.head_dim = p.head_dim;
     d.seqlen = seqlen;
     d.heads = heads;
-    d.batch = p.batch;
+    d.batch = packed(p) ? 1 : p.batch;
     d.row_stride = row_stride;
     d.head_stride = head_stride;
     d.batch_stride = batch_stride;
@@ -36,11 +40,12 @@ TensorMapDesc operand_map(const void* ptr, int64_t seqlen, int64_t heads, const 
 
 template <class Cfg>
 void operand_maps(const fa_params& p, TensorMapDesc (&maps)[3]) {
-    maps[0] = operand_map<Cfg>(p.q, p.seqlen_q, p.num_heads_q, p, p.q_batch_stride, p.q_row_stride, p.q_head_stride,
+    const int64_t rows_q = packed(p) ? p.total_q : p.seqlen_q, rows_k = packed(p) ? p.total_k : p.seqlen_k;
+    maps[0] = operand_map<Cfg>(p.q, rows_q, p.num_heads_q, p, p.q_batch_stride, p.q_row_stride, p.q_head_stride,
                                Cfg::kBlockM);
-    maps[1] = operand_map<Cfg>(p.k, p.seqlen_k, p.num_heads_kv, p, p.k_batch_stride, p.k_row_stride, p.k_head_stride,
+    maps[1] = operand_map<Cfg>(p.k, rows_k, p.num_heads_kv, p, p.k_batch_stride, p.k_row_stride, p.k_head_stride,
                                Cfg::kBlockN);
-    maps[2] = operand_map<Cfg>(p.v, p.seqlen_k, p.num_heads_kv, p, p.v_batch_stride, p.v_row_stride, p.v_head_stride,
+    maps[2] = operand_map<Cfg>(p.v, rows_k, p.num_heads_kv, p, p.v_batch_stride, p.v_row_stride, p.v_head_stride,
                                Cfg::kBlockN);
 }
 
@@ -92,7 +97,10 @@ fa_status launch_fwd(const fa_params& p) {
     a.out_row_stride = p.out_row_stride;
     a.out_head_stride = p.out_head_stride;
     a.out_vec16 = reinterpret_cast<uintptr_t>(p.out) % 16 == 0 && p.out_row_stride % 8 == 0 &&
-                  p.out_head_stride % 8 == 0 && p.out_batch_stride % 8 == 0;
+                  p.out_head_stride % 8 == 0 && (packed(p) || p.out_batch_stride % 8 == 0);
+    a.cu_seqlens_q = p.cu_seqlens_q;
+    a.cu_seqlens_k = p.cu_seqlens_k;
+    a.total_q = p.total_q;
     a.batch = p.batch;
     a.seqlen_q = p.seqlen_q;
     a.seqlen_k = p.seqlen_k;
@@ -117,7 +125,7 @@ fa_status launch_fwd(const fa_params& p) {
     a.scale_log2 = a.scale * 1.4426950408889634f;
 
     if (units == 0) return FA_OK;
-    if constexpr (Cfg::kTmaStoreO) {
+    if (Cfg::kTmaStoreO && !packed(p)) {
         // out takes the TMA store where TMA can address it; otherwise the register stores (no error).
         const TensorMapDesc od = out_map<Cfg, OutT>(p);
         char why[160];

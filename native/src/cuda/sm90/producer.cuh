@@ -26,42 +26,45 @@ struct Producer {
             tma::load_4d(dst + c * chunk_bytes, &map, bar, c * Cfg::kChunkCols, row, head, batch);
     }
 
-    __device__ __forceinline__ void load_k(int n_block, int kv_head, int batch) {
+    __device__ __forceinline__ void load_k(int n_block, int kv_head, const Tile& t) {
         const int s = k_pipe.stage;
         mbarrier::wait<Cfg::kParkProducer>(smem.k_empty(s), k_pipe.phase ^ 1u);
         mbarrier::arrive_expect_tx(smem.k_full(s), Smem::kKVStageBytes);
-        load_tile(smem.k(s), Smem::kKVChunkBytes, args.tma_k, smem.k_full(s), n_block * Cfg::kBlockN, kv_head, batch);
+        load_tile(smem.k(s), Smem::kKVChunkBytes, args.tma_k, smem.k_full(s), t.k_row0 + n_block * Cfg::kBlockN,
+                  kv_head, t.tma_batch);
         k_pipe.advance();
     }
 
-    __device__ __forceinline__ void load_v(int n_block, int kv_head, int batch) {
+    __device__ __forceinline__ void load_v(int n_block, int kv_head, const Tile& t) {
         const int s = v_pipe.stage;
         mbarrier::wait<Cfg::kParkProducer>(smem.v_empty(s), v_pipe.phase ^ 1u);
         mbarrier::arrive_expect_tx(smem.v_full(s), Smem::kKVStageBytes);
-        load_tile(smem.v(s), Smem::kKVChunkBytes, args.tma_v, smem.v_full(s), n_block * Cfg::kBlockN, kv_head, batch);
+        load_tile(smem.v(s), Smem::kKVChunkBytes, args.tma_v, smem.v_full(s), t.k_row0 + n_block * Cfg::kBlockN,
+                  kv_head, t.tma_batch);
         v_pipe.advance();
     }
 
     __device__ void run() {
         uint32_t tile_parity = 0;
-        for (TileScheduler sched; sched.valid(args); sched.advance(args), tile_parity ^= 1u) {
+        for (TileScheduler<Cfg::kBlockM> sched(args); sched.valid(args); sched.advance(args), tile_parity ^= 1u) {
             const Tile t = sched.tile(args);
             const int kv_head = t.head / args.heads_per_kv;
-            const BlockRange r = block_range<Cfg::kBlockM, Cfg::kBlockN>(args, t.m_block);
+            const BlockRange r = block_range<Cfg::kBlockM, Cfg::kBlockN>(args, t);
 
             // Q is loaded even for tiles with no visible key, so the consumers' per-tile Q handshake
             // never depends on the mask. The previous tile's consumers free Q after their last Q·K^T.
             mbarrier::wait<Cfg::kParkProducer>(smem.q_empty(), tile_parity ^ 1u);
             mbarrier::arrive_expect_tx(smem.q_full(), Smem::kQBytes);
-            load_tile(smem.q(), Smem::kQChunkBytes, args.tma_q, smem.q_full(), t.m_block * Cfg::kBlockM, t.head, t.batch);
+            load_tile(smem.q(), Smem::kQChunkBytes, args.tma_q, smem.q_full(), t.q_row0 + t.m_block * Cfg::kBlockM,
+                      t.head, t.tma_batch);
 
             if (r.n_max == 0) continue;
-            load_k(r.n_max - 1, kv_head, t.batch);
+            load_k(r.n_max - 1, kv_head, t);
             for (int n = r.n_max - 2; n >= 0; --n) {
-                load_k(n, kv_head, t.batch);
-                load_v(n + 1, kv_head, t.batch);
+                load_k(n, kv_head, t);
+                load_v(n + 1, kv_head, t);
             }
-            load_v(0, kv_head, t.batch);
+            load_v(0, kv_head, t);
         }
     }
 };

@@ -9,36 +9,72 @@
 // the mean (at 4 m-blocks, CTA b always gets the same m-block). So a causal unit is the pair
 // (num_m_blocks - 1 - j, j), long tile first: all pairs cost about the same, the CTAs finish each round
 // together and stay on neighbouring heads. An odd middle m-block is a unit of its own.
+//
+// Variable length (packed tensors, cu_seqlens): every sequence gets the m-blocks of the longest one, and
+// the positions past a shorter sequence's end are skipped by every role alike.
 #pragma once
 #include "cuda/sm90/fwd_args.h"
 
 namespace fa::sm90 {
 
+// One tile and the sequence it belongs to.
 struct Tile {
     int m_block, head, batch;
+    int seqlen_q, seqlen_k;  // this sequence's lengths
+    int q_row0, k_row0;      // TMA row coordinate of its first query / key row: the packed offset, or 0
+    int tma_batch;           // TMA batch coordinate: batch, or 0 for packed tensors
 };
 
+template <int kBlockM>
 struct TileScheduler {
     int unit;
     bool second;  // on the short tile of a causal pair
 
-    __device__ __forceinline__ TileScheduler() : unit(static_cast<int>(blockIdx.x)), second(false) {}
+    __device__ __forceinline__ explicit TileScheduler(const FwdArgs& a)
+        : unit(static_cast<int>(blockIdx.x)), second(false) {
+        skip_empty(a);
+    }
 
     __device__ __forceinline__ bool valid(const FwdArgs& a) const { return unit < a.num_units; }
 
     __device__ __forceinline__ Tile tile(const FwdArgs& a) const {
         const int j = unit % a.units_per_bh;
         const int bh = unit / a.units_per_bh;
-        return Tile{second ? j : a.num_m_blocks - 1 - j, bh % a.num_heads_q, bh / a.num_heads_q};
+        const int b = bh / a.num_heads_q;
+        Tile t{second ? j : a.num_m_blocks - 1 - j, bh % a.num_heads_q, b, a.seqlen_q, a.seqlen_k, 0, 0, b};
+        if (a.cu_seqlens_q != nullptr) {
+            t.q_row0 = a.cu_seqlens_q[b];
+            t.k_row0 = a.cu_seqlens_k[b];
+            t.seqlen_q = a.cu_seqlens_q[b + 1] - t.q_row0;
+            t.seqlen_k = a.cu_seqlens_k[b + 1] - t.k_row0;
+            t.tma_batch = 0;
+        }
+        return t;
     }
 
     __device__ __forceinline__ void advance(const FwdArgs& a) {
+        step(a);
+        skip_empty(a);
+    }
+
+private:
+    __device__ __forceinline__ void step(const FwdArgs& a) {
         // j has a partner m-block iff j < num_m_blocks - 1 - j.
         if (a.pair_tiles && !second && 2 * (unit % a.units_per_bh) + 1 < a.num_m_blocks) {
             second = true;
         } else {
             second = false;
             unit += static_cast<int>(gridDim.x);
+        }
+    }
+
+    // Only packed sequences can be shorter than num_m_blocks tiles.
+    __device__ __forceinline__ void skip_empty(const FwdArgs& a) {
+        if (a.cu_seqlens_q == nullptr) return;
+        while (valid(a)) {
+            const Tile t = tile(a);
+            if (t.m_block * kBlockM < t.seqlen_q) return;
+            step(a);
         }
     }
 };
@@ -52,15 +88,15 @@ struct BlockRange {
 };
 
 template <int kBlockM, int kBlockN>
-__device__ __forceinline__ BlockRange block_range(const FwdArgs& a, int m_block) {
-    const int n_blocks = (a.seqlen_k + kBlockN - 1) / kBlockN;
+__device__ __forceinline__ BlockRange block_range(const FwdArgs& a, const Tile& t) {
+    const int n_blocks = (t.seqlen_k + kBlockN - 1) / kBlockN;
     int n_max = n_blocks;
-    int mask_from = a.seqlen_k % kBlockN == 0 ? n_blocks : a.seqlen_k / kBlockN;
+    int mask_from = t.seqlen_k % kBlockN == 0 ? n_blocks : t.seqlen_k / kBlockN;
     if (a.causal) {
         // Bottom-right alignment: row i sees key j iff j <= i + seqlen_k - seqlen_q.
-        const long long offset = static_cast<long long>(a.seqlen_k) - a.seqlen_q;
-        const long long first_row = static_cast<long long>(m_block) * kBlockM;
-        const long long last_row = min(first_row + kBlockM - 1, static_cast<long long>(a.seqlen_q) - 1);
+        const long long offset = static_cast<long long>(t.seqlen_k) - t.seqlen_q;
+        const long long first_row = static_cast<long long>(t.m_block) * kBlockM;
+        const long long last_row = min(first_row + kBlockM - 1, static_cast<long long>(t.seqlen_q) - 1);
         const long long last_key = last_row + offset;  // the tile's last visible key
         n_max = last_key < 0 ? 0 : static_cast<int>(min(static_cast<long long>(n_blocks), last_key / kBlockN + 1));
         // The first block holding a key that the tile's first row may not see.

@@ -110,9 +110,9 @@ struct VTransposer {
         // Byte selectors of the column-2j / column-2j+1 results, swapped for lanes j >= 4 (see above).
         const bool swap = lane >= 16;
         const uint32_t sel_a = swap ? 0x7531u : 0x6420u, sel_b = swap ? 0x6420u : 0x7531u;
-        for (TileScheduler sched; sched.valid(args); sched.advance(args)) {
+        for (TileScheduler<Cfg::kBlockM> sched(args); sched.valid(args); sched.advance(args)) {
             const Tile t = sched.tile(args);
-            const BlockRange r = block_range<Cfg::kBlockM, Cfg::kBlockN>(args, t.m_block);
+            const BlockRange r = block_range<Cfg::kBlockM, Cfg::kBlockN>(args, t);
             for (int i = 0; i < r.n_max; ++i) {
                 const int s = pipe.stage;
                 const int ts = kOwnVtRing ? vt_pipe.stage : s;
