@@ -72,12 +72,19 @@ const char* dispatch_unsupported(const fa_params& p, char* buf, size_t len) {
 // +13% with the 232-register split), -0.5 to +0.5% at 4096, -4 to -5% at 2048; head_dim 128 with 224 keys
 // +9 to +20% at 8-16k keys (192 keys: +4 to +17%), but -16% at 2048 causal. Measured and not kept: 128
 // keys at head_dim 256 (needs 240 consumer registers, spills, -3 to +5%).
+// The sequence lengths the tile choices below go by: a packed batch's mean (its seqlen_q / seqlen_k are the
+// longest sequence's, and a tile sized for that one would mostly pad the others).
+int64_t typical_seqlen(const fa_params& p, bool keys) {
+    if (p.cu_seqlens_q == nullptr) return keys ? p.seqlen_k : p.seqlen_q;
+    return ((keys ? p.total_k : p.total_q) + p.batch - 1) / p.batch;
+}
+
 template <Kind K>
 bool wide_block_n(const fa_params& p) {
     const int forced = sm90::wide_block_n_override();
     if (forced >= 0) return forced == 1;
-    if constexpr (K == Kind::E4M3) return p.seqlen_k >= 8192;
-    return p.seqlen_k >= (p.causal ? 8192 : 2048);
+    if constexpr (K == Kind::E4M3) return typical_seqlen(p, true) >= 8192;
+    return typical_seqlen(p, true) >= (p.causal ? 8192 : 2048);
 }
 
 // head_dim 64 with 192-row tiles (fwd_*_hdim64_m192.cu): three consumer warpgroups, 128 keys. H100,
@@ -89,7 +96,7 @@ bool tall_block_m(const fa_params& p) {
     const int forced = sm90::tall_block_m_override();
     if (forced >= 0) return forced == 1;
     if (sm90::wide_block_n_override() >= 0) return false;  // a forced key-block width names a 128-row kernel
-    return !p.causal && p.seqlen_q >= 512 && p.seqlen_k >= 512;
+    return !p.causal && typical_seqlen(p, false) >= 512 && typical_seqlen(p, true) >= 512;
 }
 
 template <Kind K>
