@@ -331,6 +331,13 @@ def check_api(lib, res, timeout):
             ok = ok and "total_q" in msg
         res.report(f"api: varlen {'with' if totals else 'without'} totals, backend {backend}", ok,
                    f"status {st}, backend {chosen} {msg}")
+    # Short packed sequences at head_dim 64: AUTO prefers FA2 (fwd_api.cu, sm90_preferred); forced SM90 runs them.
+    q64, k64, v64 = (torch.randn(256, 2, 64, device=dev, generator=gen).to(torch.bfloat16) for _ in range(3))
+    o64 = torch.empty_like(q64)
+    p = fa.fill_fwd_varlen(lib, torch, q64, k64, v64, o64, lv, cu, cu, 156, 156, causal=False, backend=fa.FA_BACKEND_AUTO)
+    st, chosen = lib.select_backend(p)
+    res.report("api: AUTO picks SM80 for short packed sequences at head_dim 64",
+               st == fa.FA_OK and chosen == fa.FA_BACKEND_CUDA_SM80, f"status {st}, backend {chosen} {lib.last_error()}")
     # The LSE is part of the forward's contract (the backward needs it): a NULL one is an argument error.
     p = fa.fill_fwd(lib, torch, q, k, v, out, None, causal=True, backend=fa.FA_BACKEND_CUDA_SM90)
     st = lib.fwd(p)
