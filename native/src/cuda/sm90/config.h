@@ -69,8 +69,12 @@
 #ifndef FA_SM90_TUNE_M192_BLOCK_N
 #define FA_SM90_TUNE_M192_BLOCK_N 128
 #endif
-// Tuning builds: the head_dim-96 kernel's key-block width, K/V ring depth (default 2) and rows (192 = three
-// consumer warpgroups, with the 192-row budgets and width above); the row max's partial chains everywhere.
+// Tuning builds: the 16-bit head_dim-256 kernel's key-block width; the head_dim-96 kernel's key-block width,
+// K/V ring depth (default 2) and rows (192 = three consumer warpgroups, with the 192-row budgets and width
+// above); the row max's partial chains everywhere.
+#ifndef FA_SM90_TUNE_D256_BLOCK_N
+#define FA_SM90_TUNE_D256_BLOCK_N 80
+#endif
 #ifndef FA_SM90_TUNE_D96_BLOCK_N
 #define FA_SM90_TUNE_D96_BLOCK_N 128
 #endif
@@ -116,7 +120,7 @@ struct FwdConfig {
         if (kHeadDim <= 96) return FA_SM90_TUNE_D96_BLOCK_N;
         if (kHeadDim <= 128) return kFp8 ? FA_SM90_TUNE_FP8_D128_BLOCK_N : 128;
         if (kFp8) return FA_SM90_TUNE_FP8_D256_BLOCK_N;
-        return kHeadDim <= 192 ? 112 : 80;
+        return kHeadDim <= 192 ? 112 : FA_SM90_TUNE_D256_BLOCK_N;
     }
     static constexpr int kBlockN =
         kBlockN_ != 0 ? kBlockN_ : kConsumerWarpgroups == 3 ? FA_SM90_TUNE_M192_BLOCK_N : default_block_n();
