@@ -61,7 +61,7 @@ const char* dispatch_unsupported(const fa_params& p, char* buf, size_t len) {
 
 // Long calls take wider key blocks (fwd_*_hdim64_n192.cu, fwd_e4m3_hdim128_n224.cu): the softmax's per-row
 // steps are spread over more keys, at the cost of padding the last block. At head_dim 64 the 192-row kernel
-// (tall_block_m below) comes first, so there this applies to causal calls and to seqlen_q < 512.
+// (tall_block_m below) comes first, so there this applies to seqlen_q < 512 only (and to forced widths).
 // 16-bit head_dim 64: 192 beats 128 by 3-8% on non-causal calls from 2048 keys on (H200, 2-16k keys), but
 // loses 6-9% at 512-1k keys, where the padding costs 12%. Causal calls, whose diagonal blocks are partly
 // masked (wider ones waste more), take it from 8192 keys on: H100, interleaved A/B, two runs: +6 to +8% at
@@ -90,13 +90,16 @@ bool wide_block_n(const fa_params& p) {
 // head_dim 64 with 192-row tiles (fwd_*_hdim64_m192.cu): three consumer warpgroups, 128 keys. H100,
 // interleaved A/B against the default choice (128 rows, 192 keys from 2048 keys on), two runs: non-causal
 // bf16 +2 to +6% from 2048 keys on (one cell -3%), e4m3 +4 to +10%; at 512 and 1024 keys +0.9 to +2.6%
-// (two later runs). Causal calls lose (-13 to -33% at 0.5-2k keys, -7 to +1% at 8-16k): a 192-row diagonal
-// tile masks more.
+// (two later runs). Causal calls lose at 0.5-2k keys (-13 to -33%: a 192-row diagonal tile masks more)
+// and win from 4096 on (later code, interleaved A/B, 7 repetitions, against 128 rows with 192 keys from
+// 8192 on: bf16 +2.9 / +4.6 / +4.3% at 4k / 8k / 16k, e4m3 +2.6 / +5.3 / +3.0%; an earlier build had
+// measured -7 to +1% at 8-16k).
 bool tall_block_m(const fa_params& p) {
     const int forced = sm90::tall_block_m_override();
     if (forced >= 0) return forced == 1;
     if (sm90::wide_block_n_override() >= 0) return false;  // a forced key-block width names a 128-row kernel
-    return !p.causal && typical_seqlen(p, false) >= 512 && typical_seqlen(p, true) >= 512;
+    const int64_t from = p.causal ? 4096 : 512;
+    return typical_seqlen(p, false) >= from && typical_seqlen(p, true) >= from;
 }
 
 template <Kind K>
