@@ -61,7 +61,7 @@ const char* dispatch_unsupported(const fa_params& p, char* buf, size_t len) {
 
 // Long calls take wider key blocks (fwd_*_hdim64_n192.cu, fwd_e4m3_hdim128_n224.cu): the softmax's per-row
 // steps are spread over more keys, at the cost of padding the last block. At head_dim 64 the 192-row kernel
-// (tall_block_m below) comes first, so there this applies to seqlen_q < 512 only (and to forced widths).
+// (tall_block_m below) comes first, so there this applies only to calls with a short query side.
 // 16-bit head_dim 64: 192 beats 128 by 3-8% on non-causal calls from 2048 keys on (H200, 2-16k keys), but
 // loses 6-9% at 512-1k keys, where the padding costs 12%. Causal calls, whose diagonal blocks are partly
 // masked (wider ones waste more), take it from 8192 keys on: H100, interleaved A/B, two runs: +6 to +8% at
