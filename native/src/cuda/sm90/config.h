@@ -69,9 +69,12 @@
 #ifndef FA_SM90_TUNE_M192_BLOCK_N
 #define FA_SM90_TUNE_M192_BLOCK_N 128
 #endif
-// Tuning builds: the 16-bit head_dim-256 kernel's key-block width; the head_dim-96 kernel's key-block width,
+// Tuning builds: the 128-row head_dim-64 and the 16-bit head_dim-256 kernels' key-block widths; the head_dim-96 kernel's key-block width,
 // K/V ring depth (default 2) and rows (192 = three consumer warpgroups, with the 192-row budgets and width
 // above); the row max's partial chains everywhere.
+#ifndef FA_SM90_TUNE_D64_BLOCK_N
+#define FA_SM90_TUNE_D64_BLOCK_N 128
+#endif
 #ifndef FA_SM90_TUNE_D256_BLOCK_N
 #define FA_SM90_TUNE_D256_BLOCK_N 80
 #endif
@@ -116,7 +119,7 @@ struct FwdConfig {
     // registers (S and P live next to the O accumulator: N/2 + N/4 (N/8 for fp8) + D/2 floats) and,
     // at D = 256, by shared memory.
     static constexpr int default_block_n() {
-        if (kHeadDim <= 64) return 128;
+        if (kHeadDim <= 64) return FA_SM90_TUNE_D64_BLOCK_N;
         if (kHeadDim <= 96) return FA_SM90_TUNE_D96_BLOCK_N;
         if (kHeadDim <= 128) return kFp8 ? FA_SM90_TUNE_FP8_D128_BLOCK_N : 128;
         if (kFp8) return FA_SM90_TUNE_FP8_D256_BLOCK_N;
