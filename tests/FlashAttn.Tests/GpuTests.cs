@@ -142,9 +142,13 @@ public class GpuTests
         c.CheckBackward(gq.Gather(), gk.Gather(), gv.Gather());
     }
 
-    [Test]
-    public void VarlenOnDevice()
+    [TestCase(AttentionBackend.CudaSm80)]
+    [TestCase(AttentionBackend.CudaSm90)]
+    public void VarlenOnDevice(AttentionBackend backend)
     {
+        if (backend == AttentionBackend.CudaSm90 &&
+            ((FlashAttention.Capabilities & FlashAttnCapabilities.CudaSm90) == 0 || GpuRunner.ComputeCapability != 90))
+            Assert.Ignore("Needs the FA3 (sm90) kernels and a compute capability 9.0 device.");
         int[] lensQ = [5, 0, 170, 1, 300], lensK = [7, 3, 170, 90, 12];
         const int hq = 4, hk = 2, d = 128;
         int[] cuQ = new int[6], cuK = new int[6];
@@ -161,12 +165,16 @@ public class GpuTests
         using var lse = DeviceBuffer.FromSpan<float>(0, Num.Poisoned<float>((long)hq * totalQ));
         using var cuq = DeviceBuffer.FromSpan<int>(0, cuQ);
         using var cuk = DeviceBuffer.FromSpan<int>(0, cuK);
-        var options = new AttentionOptions { Causal = true, Varlen = new VarlenLayout(cuq.Pointer, cuk.Pointer, 5, 300, 170) };
+        var options = new AttentionOptions
+        {
+            Causal = true, Backend = backend, Varlen = new VarlenLayout(cuq.Pointer, cuk.Pointer, 5, 300, 170),
+        };
         const ScalarType bf = ScalarType.BFloat16;
         FlashAttention.Forward(dq.View(bf, totalQ, hq, d), dk.View(bf, totalK, hk, d), dv.View(bf, totalK, hk, d),
             o.View(bf, totalQ, hq, d), lse.View(ScalarType.Float32, hq, totalQ), options);
         CudaMemory.Synchronize(0);
         double[] output = Num.ToDoubles<BFloat16>(o.ToArray<BFloat16>());
+        float[] lseAll = lse.ToArray<float>();
         float scale = (float)(1 / Math.Sqrt(d));
         for (int b = 0; b < 5; b++)
         {
@@ -178,6 +186,12 @@ public class GpuTests
             var exact = AttentionMath.Exact.Forward(sq, sk, sv, s, scale, true);
             var naive = AttentionMath.Naive(bf).Forward(sq, sk, sv, s, scale, true);
             Tolerance.AssertClose($"output of sequence {b}", output[(cuQ[b] * hq * d)..(cuQ[b + 1] * hq * d)], exact.Output, naive.Output, bf, d);
+            // Varlen LSE is (heads, total_q).
+            var ourLse = new double[hq * lensQ[b]];
+            for (int h = 0; h < hq; h++)
+                for (int i = 0; i < lensQ[b]; i++)
+                    ourLse[h * lensQ[b] + i] = lseAll[h * totalQ + cuQ[b] + i];
+            Tolerance.AssertLseClose(ourLse, exact.Lse, naive.Lse);
         }
     }
 
