@@ -69,9 +69,9 @@
 #ifndef FA_SM90_TUNE_M192_BLOCK_N
 #define FA_SM90_TUNE_M192_BLOCK_N 128
 #endif
-// Tuning builds: the 128-row head_dim-64 and the 16-bit head_dim-256 kernels' key-block widths; the head_dim-96 kernel's key-block width,
-// K/V ring depth (default 2) and rows (192 = three consumer warpgroups, with the 192-row budgets and width
-// above); the row max's partial chains everywhere.
+// Tuning builds: the key-block widths of the 128-row head_dim-64 and the 16-bit head_dim-256 kernels; the
+// head_dim-96 kernel's key-block width, K/V ring depth (default 2) and rows (192 = three consumer
+// warpgroups, with the 192-row budgets and width above); the row max's partial chains everywhere.
 #ifndef FA_SM90_TUNE_D64_BLOCK_N
 #define FA_SM90_TUNE_D64_BLOCK_N 128
 #endif
@@ -228,8 +228,8 @@ struct FwdConfig {
     // interleaved A/B at seqlen 1-16k, bf16 and e4m3: one in 16 beats one in 8 by +0.7 to +5.6% (every
     // cell, two runs), none by +2.5 to +8%, one in 32 by -2 to +5% (e4m3 -1 to +5%); one in 4 and one in 6
     // lose to one in 8. (One in 8 had measured +0-8% over none before the two loop bodies.) head_dim 96, one
-    // in 16 against none: +1.1 to +6.4% (bf16, 1-16k, causal or not), then 4 partial maxima +0 to +7.5%. At head_dim 128 and 256
-    // both cost (polynomials -2 to -6%, partial maxima -1 to -5% at 256). FA_SM90_TUNE_EXP_POLY overrides
+    // in 16 against none: +1.1 to +6.4% (bf16, 1-16k, causal or not), then 4 partial maxima +0 to +7.5%.
+    // At head_dim 128 and 256 both cost (polynomials -2 to -6%, partial maxima -1 to -5% at 256). FA_SM90_TUNE_EXP_POLY overrides
     // the share for tuning builds.
     static constexpr int kExpPolyEvery = FA_SM90_TUNE_EXP_POLY >= 0 ? FA_SM90_TUNE_EXP_POLY : kHeadDim <= 96 ? 16 : 0;
     static constexpr int kMaxChains =

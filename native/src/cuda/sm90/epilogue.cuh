@@ -49,10 +49,12 @@ __device__ __forceinline__ void quad_transpose(uint32_t (&w)[4], int q) {
 
 // The LSE of a thread's row (of the tile's sequence), written by the lane of the quad that holds column 0.
 // Layout (batch, heads_q, seqlen_q), or (heads_q, total_q) for packed sequences.
-__device__ __forceinline__ void store_lse(const FwdArgs& a, float lse, const FragmentCoords& fc, int row, const Tile& t) {
+__device__ __forceinline__ void store_lse(const FwdArgs& a, float lse, const FragmentCoords& fc, int row,
+                                          const Tile& t) {
     if (a.lse == nullptr || fc.col0 != 0) return;
-    const int64_t row0 = a.cu_seqlens_q != nullptr ? static_cast<int64_t>(t.head) * a.total_q + t.q_row0
-                                                   : (static_cast<int64_t>(t.batch) * a.num_heads_q + t.head) * a.seqlen_q;
+    const int64_t row0 = a.cu_seqlens_q != nullptr
+                             ? static_cast<int64_t>(t.head) * a.total_q + t.q_row0
+                             : (static_cast<int64_t>(t.batch) * a.num_heads_q + t.head) * a.seqlen_q;
     a.lse[row0 + row] = lse;
 }
 
@@ -87,10 +89,10 @@ __device__ __forceinline__ void store_output_vec16(const FwdArgs& a, const float
 
 // Writes one consumer warpgroup's 64 rows of O (normalised, converted to out_dtype) and their LSE
 // straight from registers. Rows past the sequence's end (TMA padding of the last m-block, or the next packed
-// sequence's rows) and columns past
-// head_dim (a head_dim padded up to the kernel's, whose extra columns are 0) are skipped. Where
-// vec16_epilogue() and a.out_vec16 (out 16-byte aligned, strides multiples of 8 elements) hold, with
-// 16-byte stores; otherwise each thread stores 4-byte pairs, a quad covering 16 contiguous bytes of a row.
+// sequence's rows) and columns past head_dim (a head_dim padded up to the kernel's, whose extra columns are
+// 0) are skipped. Where vec16_epilogue() and a.out_vec16 (out 16-byte aligned, strides multiples of 8
+// elements) hold, with 16-byte stores; otherwise each thread stores 4-byte pairs, a quad covering 16
+// contiguous bytes of a row.
 template <class OutT, int kNumO>
 __device__ __forceinline__ void store_output(const FwdArgs& a, const float (&o)[kNumO], const float (&o_factor)[2],
                                              const float (&lse)[2], const FragmentCoords& fc, const int (&rows)[2],
@@ -119,7 +121,8 @@ __device__ __forceinline__ void store_output(const FwdArgs& a, const float (&o)[
 // TMA, which skips the rows past seqlen_q and the columns past head_dim (the unwritten half of the last
 // chunk at head_dim 96), and the warpgroup moves on while the copy engine writes.
 // Before overwriting the tile the same thread waits until the previous tile's stores have read it. The
-// LSE still goes from registers. Not for packed sequences: TMA would write the next sequence's rows. `barrier` is a named barrier of this warpgroup's 128 threads.
+// LSE still goes from registers. `barrier` is a named barrier of this warpgroup's 128 threads. Not for packed
+// sequences: TMA would write the next sequence's rows.
 // H100, against the 16-byte stores at head_dim 128 and the pair stores at 64: +2.5 to +4.8 % at seqlen
 // 512-1024, within noise (-4.8 to +3.6 %) from 2k on.
 template <class Cfg, class OutT, int kNumO>

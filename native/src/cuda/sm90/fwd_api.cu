@@ -59,6 +59,13 @@ const char* dispatch_unsupported(const fa_params& p, char* buf, size_t len) {
     return "head_dim is over 256";
 }
 
+// The sequence lengths the tile choices below go by: a packed batch's mean (its seqlen_q / seqlen_k are the
+// longest sequence's, and a tile sized for that one would mostly pad the others).
+int64_t typical_seqlen(const fa_params& p, bool keys) {
+    if (p.cu_seqlens_q == nullptr) return keys ? p.seqlen_k : p.seqlen_q;
+    return ((keys ? p.total_k : p.total_q) + p.batch - 1) / p.batch;
+}
+
 // Long calls take wider key blocks (fwd_*_hdim64_n192.cu, fwd_e4m3_hdim128_n224.cu): the softmax's per-row
 // steps are spread over more keys, at the cost of padding the last block. At head_dim 64 the 192-row kernel
 // (tall_block_m below) comes first, so there this applies only to calls with a short query side.
@@ -72,13 +79,6 @@ const char* dispatch_unsupported(const fa_params& p, char* buf, size_t len) {
 // +13% with the 232-register split), -0.5 to +0.5% at 4096, -4 to -5% at 2048; head_dim 128 with 224 keys
 // +9 to +20% at 8-16k keys (192 keys: +4 to +17%), but -16% at 2048 causal. Measured and not kept: 128
 // keys at head_dim 256 (needs 240 consumer registers, spills, -3 to +5%).
-// The sequence lengths the tile choices below go by: a packed batch's mean (its seqlen_q / seqlen_k are the
-// longest sequence's, and a tile sized for that one would mostly pad the others).
-int64_t typical_seqlen(const fa_params& p, bool keys) {
-    if (p.cu_seqlens_q == nullptr) return keys ? p.seqlen_k : p.seqlen_q;
-    return ((keys ? p.total_k : p.total_q) + p.batch - 1) / p.batch;
-}
-
 template <Kind K>
 bool wide_block_n(const fa_params& p) {
     const int forced = sm90::wide_block_n_override();
@@ -135,7 +135,6 @@ const char* unsupported(const fa_params& p, bool backward, char* buf, size_t len
                       cc / 10, cc % 10);
         return buf;
     }
-    if ((p.cu_seqlens_q != nullptr) != (p.cu_seqlens_k != nullptr)) return "cu_seqlens_q and cu_seqlens_k go together";
     if (p.cu_seqlens_q != nullptr && (p.total_q < 1 || p.total_k < 1))
         return "variable-length calls need total_q and total_k (>= 1) in fa_params: they bound the TMA descriptors";
     const bool fp8 = p.dtype == FA_DTYPE_FLOAT8_E4M3;
@@ -195,8 +194,8 @@ private:
 // Packed batches of short sequences at head_dim <= 64 run faster on the FA2 kernels (H100, bf16, 16k tokens,
 // 128-row tiles against FA2's, sequence lengths uniform in 100-300: 132 vs 104 TFLOP/s non-causal, 82 vs 60
 // causal; 128-1024: FA3 289 vs 248 non-causal but 172 vs 183 causal; 512-4096: FA3 +23 to +49%). At
-// head_dim 128 the two are level at 100-300 and FA3 leads from there on; fixed-length calls favour FA3 at
-// every length.
+// head_dim 128 the two are level at 100-300 and FA3 leads from there on; fixed-length calls at head_dim 64
+// favour FA3 at every length.
 bool sm90_preferred(const fa_params& p) {
     if (p.cu_seqlens_q == nullptr || p.head_dim > 64) return true;
     return typical_seqlen(p, false) >= (p.causal ? 1024 : 384);
