@@ -88,25 +88,20 @@ struct Consumer {
     __device__ void run() {
         // Warpgroup 0 takes the first turn.
         if (wg == 0) named_barrier_arrive(Bars::turn(0), kTurnThreads);
-        // One call site of process_tile for both orders: a second inlined copy of the tile body made ptxas
-        // spill in most kernels (up to 460 bytes at head_dim 256).
-        const bool dynamic = args.unit_counter != nullptr;  // the producer hands over each unit with its Q
-        TileScheduler<Cfg::kBlockM> sched(args);
-        for (uint32_t tile_parity = 0;; tile_parity ^= 1u) {
-            int u = 0;
-            if (dynamic) {
+        uint32_t tile_parity = 0;
+        if (args.unit_counter != nullptr) {  // dynamic order: the producer hands over each unit with its Q
+            for (;; tile_parity ^= 1u) {
                 mbarrier::wait_warp<Cfg::kParkConsumers>(smem.q_full(), tile_parity);
-                u = static_cast<int>(ld_shared_handover(smem.unit_slot(tile_parity)));
+                const int u = static_cast<int>(ld_shared_handover(smem.unit_slot(tile_parity)));
                 if (u == DynamicUnits::kEnd) break;
-            } else if (!sched.valid(args)) {
-                break;
+                process_tile(DynamicUnits::tile(args, u));
             }
-            const Tile t = dynamic ? DynamicUnits::tile(args, u) : sched.tile(args);
-            if (!dynamic) {
-                sched.advance(args);
+        } else {
+            for (TileScheduler<Cfg::kBlockM> sched(args); sched.valid(args); sched.advance(args), tile_parity ^= 1u) {
+                const Tile t = sched.tile(args);
                 mbarrier::wait_warp<Cfg::kParkConsumers>(smem.q_full(), tile_parity);
+                process_tile(t);
             }
-            process_tile(t);
         }
         // The staging tiles must outlive the last TMA stores that read them.
         if (Cfg::kTmaStoreO && args.o_tma && tid == 0) tma::wait_group<0>();

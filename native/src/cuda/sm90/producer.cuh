@@ -45,17 +45,18 @@ struct Producer {
         v_pipe.advance();
     }
 
-    // Q, then the key blocks of one tile. With `publish` (the dynamic order), the unit index `u` is written
-    // for the consumers once the previous tile has freed Q and before Q's barrier can complete: its arrival
-    // releases the write to the consumers that wait on it.
-    __device__ __forceinline__ void load_tile_blocks(const Tile& t, uint32_t tile_parity, bool publish, int u) {
+    // Q, then the key blocks of one tile. `publish`: the dynamic order's unit index, written for the
+    // consumers once the previous tile has freed Q and before Q's barrier can complete (its arrival releases
+    // the write to the consumers that wait on it).
+    template <bool kPublish>
+    __device__ __forceinline__ void load_tile_blocks(const Tile& t, uint32_t tile_parity, int publish = 0) {
         const int kv_head = t.head / args.heads_per_kv;
         const BlockRange r = block_range<Cfg::kBlockM, Cfg::kBlockN>(args, t);
 
         // Q is loaded even for tiles with no visible key, so the consumers' per-tile Q handshake
         // never depends on the mask. The previous tile's consumers free Q after their last Q·K^T.
         mbarrier::wait<Cfg::kParkProducer>(smem.q_empty(), tile_parity ^ 1u);
-        if (publish) st_shared_handover(smem.unit_slot(tile_parity), static_cast<uint32_t>(u));
+        if constexpr (kPublish) st_shared_handover(smem.unit_slot(tile_parity), static_cast<uint32_t>(publish));
         mbarrier::arrive_expect_tx(smem.q_full(), Smem::kQBytes);
         load_tile(smem.q(), Smem::kQChunkBytes, args.tma_q, smem.q_full(), t.q_row0 + t.m_block * Cfg::kBlockM,
                   t.head, t.tma_batch);
@@ -69,29 +70,26 @@ struct Producer {
         load_v(0, kv_head, t);
     }
 
-    // Walks the static order, or draws the dynamic one (tile_scheduler.cuh) and hands each unit over; at the
-    // end of the dynamic order it hands over kEnd with a plain arrival on Q's barrier, which completes its
-    // phase without bytes and lets the consumers stop. One call site of load_tile_blocks for both.
     __device__ void run() {
-        const bool dynamic = args.unit_counter != nullptr;
-        TileScheduler<Cfg::kBlockM> sched(args);
+        if (args.unit_counter != nullptr) return run_dynamic();
+        uint32_t tile_parity = 0;
+        for (TileScheduler<Cfg::kBlockM> sched(args); sched.valid(args); sched.advance(args), tile_parity ^= 1u)
+            load_tile_blocks<false>(sched.tile(args), tile_parity);
+    }
+
+    // The dynamic order (tile_scheduler.cuh): draw, hand over, load; at the end hand over kEnd with a plain
+    // arrival on Q's barrier, which completes its phase without bytes and lets the consumers stop.
+    __device__ void run_dynamic() {
         for (uint32_t tile_parity = 0;; tile_parity ^= 1u) {
-            int u = 0;
-            if (dynamic) {
-                u = DynamicUnits::next<Cfg::kBlockM>(args);
-                if (u == DynamicUnits::kEnd) {
-                    mbarrier::wait<Cfg::kParkProducer>(smem.q_empty(), tile_parity ^ 1u);
-                    st_shared_handover(smem.unit_slot(tile_parity), static_cast<uint32_t>(DynamicUnits::kEnd));
-                    mbarrier::arrive(smem.q_full());
-                    DynamicUnits::finish(args);
-                    return;
-                }
-            } else if (!sched.valid(args)) {
+            const int u = DynamicUnits::next<Cfg::kBlockM>(args);
+            if (u == DynamicUnits::kEnd) {
+                mbarrier::wait<Cfg::kParkProducer>(smem.q_empty(), tile_parity ^ 1u);
+                st_shared_handover(smem.unit_slot(tile_parity), static_cast<uint32_t>(DynamicUnits::kEnd));
+                mbarrier::arrive(smem.q_full());
+                DynamicUnits::finish(args);
                 return;
             }
-            const Tile t = dynamic ? DynamicUnits::tile(args, u) : sched.tile(args);
-            if (!dynamic) sched.advance(args);
-            load_tile_blocks(t, tile_parity, dynamic, u);
+            load_tile_blocks<true>(DynamicUnits::tile(args, u), tile_parity, u);
         }
     }
 };
