@@ -68,15 +68,12 @@ TensorMapDesc out_map(const fa_params& p) {
 // 128-1024, one CTA per unit against that: +33% at head_dim 64 and +13% at 128 non-causal, +10% / +23%
 // causal; 512-4096: +1 to +18%; lengths 100-300 at head_dim 64: +4% / -8% (FA2 runs those, sm90_preferred).
 // But one CTA per unit cannot load a tile while the previous one finishes (fixed-length calls: -3 to -17% at
-// 512-2048 keys), so packed calls at head_dim <= 128 draw units dynamically on a persistent grid: against one
-// CTA per unit, lengths 128-1024: +11 / +18% at head_dim 64 (non-causal / causal), +12 / +14% at 128;
-// 512-4096: -2.5 to +4%. At head_dim 256 the dynamic draw lost 4-7.5%, so wider head dims keep one CTA per
-// unit, as do e4m3 calls (their V transposer walks the static order on its own).
+// 512-2048 keys), so packed 16-bit calls draw units dynamically on a persistent grid; e4m3 ones, whose V
+// transposer walks the static order on its own, get one CTA per unit.
 template <class Cfg>
 GridMode grid_mode(const fa_params& p) {
     GridMode mode = grid_mode_override();
-    if (mode == GridMode::kDefault)
-        mode = !packed(p) ? GridMode::kPersistent : Cfg::kHeadDim <= 128 ? GridMode::kDynamic : GridMode::kPerUnit;
+    if (mode == GridMode::kDefault) mode = !packed(p) ? GridMode::kPersistent : GridMode::kDynamic;
     if (mode == GridMode::kDynamic && Cfg::kTransposeV) mode = GridMode::kPerUnit;
     return mode;
 }
