@@ -27,7 +27,8 @@ __device__ __forceinline__ void st_shared_u32(uint32_t addr, uint32_t v) {
 // accesses, so that compute-sanitizer's racecheck, which does not see mbarrier ordering for ordinary
 // accesses, does not report the hand-over.
 __device__ __forceinline__ void st_shared_handover(uint32_t addr, uint32_t v) {
-    asm volatile("{\n .reg .b32 old;\n atom.shared.exch.b32 old, [%0], %1;\n}\n" ::"r"(addr), "r"(v) : "memory");
+    uint32_t old;
+    asm volatile("atom.shared.exch.b32 %0, [%1], %2;\n" : "=r"(old) : "r"(addr), "r"(v) : "memory");
 }
 
 __device__ __forceinline__ uint32_t ld_shared_handover(uint32_t addr) {
