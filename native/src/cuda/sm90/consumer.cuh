@@ -92,7 +92,7 @@ struct Consumer {
         if (args.unit_counter != nullptr) {  // dynamic order: the producer hands over each unit with its Q
             for (;; tile_parity ^= 1u) {
                 mbarrier::wait_warp<Cfg::kParkConsumers>(smem.q_full(), tile_parity);
-                const int u = static_cast<int>(ld_shared_handover(smem.unit_slot(tile_parity)));
+                const int u = static_cast<int>(ld_shared_u32(smem.unit_slot(tile_parity)));
                 if (u == DynamicUnits::kEnd) break;
                 process_tile(DynamicUnits::tile(args, u));
             }

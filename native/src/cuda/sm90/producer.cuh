@@ -56,7 +56,7 @@ struct Producer {
         // Q is loaded even for tiles with no visible key, so the consumers' per-tile Q handshake
         // never depends on the mask. The previous tile's consumers free Q after their last Q·K^T.
         mbarrier::wait<Cfg::kParkProducer>(smem.q_empty(), tile_parity ^ 1u);
-        if constexpr (kPublish) st_shared_handover(smem.unit_slot(tile_parity), static_cast<uint32_t>(publish));
+        if constexpr (kPublish) st_shared_u32(smem.unit_slot(tile_parity), static_cast<uint32_t>(publish));
         mbarrier::arrive_expect_tx(smem.q_full(), Smem::kQBytes);
         load_tile(smem.q(), Smem::kQChunkBytes, args.tma_q, smem.q_full(), t.q_row0 + t.m_block * Cfg::kBlockM,
                   t.head, t.tma_batch);
@@ -84,7 +84,7 @@ struct Producer {
             const int u = DynamicUnits::next<Cfg::kBlockM>(args);
             if (u == DynamicUnits::kEnd) {
                 mbarrier::wait<Cfg::kParkProducer>(smem.q_empty(), tile_parity ^ 1u);
-                st_shared_handover(smem.unit_slot(tile_parity), static_cast<uint32_t>(DynamicUnits::kEnd));
+                st_shared_u32(smem.unit_slot(tile_parity), static_cast<uint32_t>(DynamicUnits::kEnd));
                 mbarrier::arrive(smem.q_full());
                 DynamicUnits::finish(args);
                 return;

@@ -85,15 +85,14 @@ private:
 
 // Dynamic order (FwdArgs::unit_counter set; packed sequences, 16-bit inputs): the producer thread draws units
 // one at a time from a global counter, so a CTA that drew short tiles draws more, and hands each unit to its
-// consumers through shared memory (Producer::run_dynamic). Unit u is m-block num_m_blocks - 1 - u %
-// num_m_blocks of (batch, head) u / num_m_blocks: as in the static order, the CTAs running at one time work
-// on a few neighbouring (batch, head) and share their K/V in L2. (The m-block-major order, every sequence's
-// longest tiles first, measured -29 to -36% at head_dim 128 and 256 non-causal: 132 heads' K/V at once.)
+// consumers through shared memory (Producer::run_dynamic). Unit u is m-block num_m_blocks - 1 - u / (batch *
+// heads) of (batch, head) u % (batch * heads): every sequence's last, longest (causal) tiles come first.
 struct DynamicUnits {
     static constexpr int kEnd = -1;  // what the producer hands on once the units are gone
 
     static __device__ __forceinline__ Tile tile(const FwdArgs& a, int u) {
-        return make_tile(a, a.num_m_blocks - 1 - u % a.num_m_blocks, u / a.num_m_blocks);
+        const int bh_count = a.batch * a.num_heads_q;
+        return make_tile(a, a.num_m_blocks - 1 - u / bh_count, u % bh_count);
     }
 
     // The next unit with rows (past a sequence's end there are none), or kEnd.

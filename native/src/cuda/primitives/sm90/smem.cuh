@@ -23,17 +23,9 @@ __device__ __forceinline__ void st_shared_u32(uint32_t addr, uint32_t v) {
     asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(addr), "r"(v) : "memory");
 }
 
-// A word handed from one warp to others, ordered by an mbarrier between the write and the reads: atomic
-// accesses, so that compute-sanitizer's racecheck, which does not see mbarrier ordering for ordinary
-// accesses, does not report the hand-over.
-__device__ __forceinline__ void st_shared_handover(uint32_t addr, uint32_t v) {
-    uint32_t old;
-    asm volatile("atom.shared.exch.b32 %0, [%1], %2;\n" : "=r"(old) : "r"(addr), "r"(v) : "memory");
-}
-
-__device__ __forceinline__ uint32_t ld_shared_handover(uint32_t addr) {
+__device__ __forceinline__ uint32_t ld_shared_u32(uint32_t addr) {
     uint32_t v;
-    asm volatile("atom.shared.or.b32 %0, [%1], 0;\n" : "=r"(v) : "r"(addr) : "memory");
+    asm volatile("ld.shared.b32 %0, [%1];\n" : "=r"(v) : "r"(addr) : "memory");
     return v;
 }
 
