@@ -16,7 +16,6 @@
 #include <type_traits>
 
 #include "cuda/primitives/sm90/mbarrier.cuh"
-#include "cuda/primitives/sm90/smem.cuh"
 #include "cuda/primitives/sm90/warpgroup.cuh"
 #include "cuda/primitives/sm90/wgmma.cuh"
 #include "cuda/sm90/epilogue.cuh"
@@ -89,19 +88,10 @@ struct Consumer {
         // Warpgroup 0 takes the first turn.
         if (wg == 0) named_barrier_arrive(Bars::turn(0), kTurnThreads);
         uint32_t tile_parity = 0;
-        if (args.unit_counter != nullptr) {  // dynamic order: the producer hands over each unit with its Q
-            for (;; tile_parity ^= 1u) {
-                mbarrier::wait_warp<Cfg::kParkConsumers>(smem.q_full(), tile_parity);
-                const int u = static_cast<int>(ld_shared_u32(smem.unit_slot(tile_parity)));
-                if (u == DynamicUnits::kEnd) break;
-                process_tile(DynamicUnits::tile(args, u));
-            }
-        } else {
-            for (TileScheduler<Cfg::kBlockM> sched(args); sched.valid(args); sched.advance(args), tile_parity ^= 1u) {
-                const Tile t = sched.tile(args);
-                mbarrier::wait_warp<Cfg::kParkConsumers>(smem.q_full(), tile_parity);
-                process_tile(t);
-            }
+        for (TileScheduler<Cfg::kBlockM> sched(args); sched.valid(args); sched.advance(args), tile_parity ^= 1u) {
+            const Tile t = sched.tile(args);
+            mbarrier::wait_warp<Cfg::kParkConsumers>(smem.q_full(), tile_parity);
+            process_tile(t);
         }
         // The staging tiles must outlive the last TMA stores that read them.
         if (Cfg::kTmaStoreO && args.o_tma && tid == 0) tma::wait_group<0>();

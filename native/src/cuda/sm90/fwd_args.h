@@ -25,8 +25,6 @@ struct FwdArgs {
     const int32_t* cu_seqlens_q;
     const int32_t* cu_seqlens_k;
     int64_t total_q;
-    // The dynamic tile order's {next unit, CTAs done} (tile_scheduler.cuh), or null for the static one.
-    int32_t* unit_counter;
 
     int32_t batch, seqlen_q, seqlen_k, num_heads_q, num_heads_kv;
     int32_t head_dim;          // the caller's: up to Cfg::kHeadDim, columns past it are TMA's zeros

@@ -7,7 +7,6 @@
 #include "cuda/sm90/fwd_knobs.h"
 #include "cuda/sm90/fwd_launch.h"
 #include "cuda/sm90/tensor_map.h"
-#include "cuda/sm90/unit_counter.h"
 
 #include <cuda_runtime_api.h>
 #include <cuda_bf16.h>
@@ -63,21 +62,6 @@ TensorMapDesc out_map(const fa_params& p) {
     return d;
 }
 
-// How the units reach the CTAs. Packed sequences of unequal lengths make tiles of unequal cost, which a
-// static round-robin over one CTA per SM balances badly. H100, bf16, 16k tokens of lengths uniform in
-// 128-1024, one CTA per unit against that: +33% at head_dim 64 and +13% at 128 non-causal, +10% / +23%
-// causal; 512-4096: +1 to +18%; lengths 100-300 at head_dim 64: +4% / -8% (FA2 runs those, sm90_preferred).
-// But one CTA per unit cannot load a tile while the previous one finishes (fixed-length calls: -3 to -17% at
-// 512-2048 keys), so packed 16-bit calls draw units dynamically on a persistent grid; e4m3 ones, whose V
-// transposer walks the static order on its own, get one CTA per unit.
-template <class Cfg>
-GridMode grid_mode(const fa_params& p) {
-    GridMode mode = grid_mode_override();
-    if (mode == GridMode::kDefault) mode = !packed(p) ? GridMode::kPersistent : GridMode::kDynamic;
-    if (mode == GridMode::kDynamic && Cfg::kTransposeV) mode = GridMode::kPerUnit;
-    return mode;
-}
-
 template <class Cfg>
 const char* config_unsupported(const fa_params& p, char* buf, size_t len) {
     TensorMapDesc maps[3];
@@ -126,9 +110,7 @@ fa_status launch_fwd(const fa_params& p) {
     a.heads_per_kv = p.num_heads_q / p.num_heads_kv;
     a.causal = p.causal;
     a.num_m_blocks = (p.seqlen_q + M - 1) / M;
-    const GridMode mode = grid_mode<Cfg>(p);
-    if (mode == GridMode::kDynamic) a.unit_counter = unit_counter(p.device_index, p.stream);
-    a.pair_tiles = p.causal && a.num_m_blocks > 1 && !static_schedule_requested() && a.unit_counter == nullptr;
+    a.pair_tiles = p.causal && a.num_m_blocks > 1 && !static_schedule_requested();
     a.units_per_bh = a.pair_tiles ? (a.num_m_blocks + 1) / 2 : a.num_m_blocks;
     const long long units = static_cast<long long>(a.units_per_bh) * p.num_heads_q * p.batch;
     a.num_units = static_cast<int32_t>(units);
@@ -162,8 +144,13 @@ fa_status launch_fwd(const fa_params& p) {
                     cudaGetErrorString(err));
     }
     const int sms = sm_count(p.device_index);
-    const bool per_unit = mode == GridMode::kPerUnit || (mode == GridMode::kDynamic && a.unit_counter == nullptr);
-    const int grid = static_cast<int>(!per_unit && units > sms ? sms : units);
+    const int forced = persistent_grid_override();
+    // Packed sequences of unequal lengths make tiles of unequal cost, which a static round-robin over one CTA
+    // per SM balances badly: there, one CTA per unit. H100, bf16, 16k tokens of lengths uniform in 128-1024:
+    // +33% at head_dim 64 and +13% at 128 non-causal, +10% / +23% causal; 512-4096: +1 to +18%; lengths
+    // 100-300 at head_dim 64: +4% / -8% (FA2 runs those, sm90_preferred).
+    const bool persistent = forced >= 0 ? forced == 1 : !packed(p);
+    const int grid = static_cast<int>(persistent && units > sms ? sms : units);
     kernel<<<grid, Cfg::kThreads, Smem::kAllocBytes, static_cast<cudaStream_t>(p.stream)>>>(a);
     err = cudaGetLastError();
     if (err != cudaSuccess)

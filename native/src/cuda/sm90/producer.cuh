@@ -3,7 +3,6 @@
 // V_last: with the consumers' intra-warpgroup overlap, iteration i needs K_i and V_{i-1}).
 #pragma once
 #include "cuda/primitives/sm90/mbarrier.cuh"
-#include "cuda/primitives/sm90/smem.cuh"
 #include "cuda/primitives/sm90/tma.cuh"
 #include "cuda/sm90/fwd_args.h"
 #include "cuda/sm90/smem_layout.cuh"
@@ -45,51 +44,27 @@ struct Producer {
         v_pipe.advance();
     }
 
-    // Q, then the key blocks of one tile. `publish`: the dynamic order's unit index, written for the
-    // consumers once the previous tile has freed Q and before Q's barrier can complete (its arrival releases
-    // the write to the consumers that wait on it).
-    template <bool kPublish>
-    __device__ __forceinline__ void load_tile_blocks(const Tile& t, uint32_t tile_parity, int publish = 0) {
-        const int kv_head = t.head / args.heads_per_kv;
-        const BlockRange r = block_range<Cfg::kBlockM, Cfg::kBlockN>(args, t);
-
-        // Q is loaded even for tiles with no visible key, so the consumers' per-tile Q handshake
-        // never depends on the mask. The previous tile's consumers free Q after their last Q·K^T.
-        mbarrier::wait<Cfg::kParkProducer>(smem.q_empty(), tile_parity ^ 1u);
-        if constexpr (kPublish) st_shared_u32(smem.unit_slot(tile_parity), static_cast<uint32_t>(publish));
-        mbarrier::arrive_expect_tx(smem.q_full(), Smem::kQBytes);
-        load_tile(smem.q(), Smem::kQChunkBytes, args.tma_q, smem.q_full(), t.q_row0 + t.m_block * Cfg::kBlockM,
-                  t.head, t.tma_batch);
-
-        if (r.n_max == 0) return;
-        load_k(r.n_max - 1, kv_head, t);
-        for (int n = r.n_max - 2; n >= 0; --n) {
-            load_k(n, kv_head, t);
-            load_v(n + 1, kv_head, t);
-        }
-        load_v(0, kv_head, t);
-    }
-
     __device__ void run() {
-        if (args.unit_counter != nullptr) return run_dynamic();
         uint32_t tile_parity = 0;
-        for (TileScheduler<Cfg::kBlockM> sched(args); sched.valid(args); sched.advance(args), tile_parity ^= 1u)
-            load_tile_blocks<false>(sched.tile(args), tile_parity);
-    }
+        for (TileScheduler<Cfg::kBlockM> sched(args); sched.valid(args); sched.advance(args), tile_parity ^= 1u) {
+            const Tile t = sched.tile(args);
+            const int kv_head = t.head / args.heads_per_kv;
+            const BlockRange r = block_range<Cfg::kBlockM, Cfg::kBlockN>(args, t);
 
-    // The dynamic order (tile_scheduler.cuh): draw, hand over, load; at the end hand over kEnd with a plain
-    // arrival on Q's barrier, which completes its phase without bytes and lets the consumers stop.
-    __device__ void run_dynamic() {
-        for (uint32_t tile_parity = 0;; tile_parity ^= 1u) {
-            const int u = DynamicUnits::next<Cfg::kBlockM>(args);
-            if (u == DynamicUnits::kEnd) {
-                mbarrier::wait<Cfg::kParkProducer>(smem.q_empty(), tile_parity ^ 1u);
-                st_shared_u32(smem.unit_slot(tile_parity), static_cast<uint32_t>(DynamicUnits::kEnd));
-                mbarrier::arrive(smem.q_full());
-                DynamicUnits::finish(args);
-                return;
+            // Q is loaded even for tiles with no visible key, so the consumers' per-tile Q handshake
+            // never depends on the mask. The previous tile's consumers free Q after their last Q·K^T.
+            mbarrier::wait<Cfg::kParkProducer>(smem.q_empty(), tile_parity ^ 1u);
+            mbarrier::arrive_expect_tx(smem.q_full(), Smem::kQBytes);
+            load_tile(smem.q(), Smem::kQChunkBytes, args.tma_q, smem.q_full(), t.q_row0 + t.m_block * Cfg::kBlockM,
+                      t.head, t.tma_batch);
+
+            if (r.n_max == 0) continue;
+            load_k(r.n_max - 1, kv_head, t);
+            for (int n = r.n_max - 2; n >= 0; --n) {
+                load_k(n, kv_head, t);
+                load_v(n + 1, kv_head, t);
             }
-            load_tile_blocks<true>(DynamicUnits::tile(args, u), tile_parity, u);
+            load_v(0, kv_head, t);
         }
     }
 };

@@ -39,10 +39,7 @@ struct SmemLayout {
     // 16 bytes that nothing reads: the target of wgmma::retain_operands' never-taken store.
     static constexpr uint32_t kSink = (kBarriers + 8 * kNumBarriers + 15u) & ~15u;
 
-    // The dynamic tile order's hand-over from the producer to the consumers: one unit index per tile parity.
-    static constexpr uint32_t kUnitSlots = kSink + 16;
-
-    static constexpr uint32_t kBytes = kUnitSlots + 8;
+    static constexpr uint32_t kBytes = kSink + 16;
     // The dynamic-smem base is only guaranteed 16-byte aligned: room to round it up to 1024.
     static constexpr uint32_t kAllocBytes = kBytes + 1024;
     static_assert(kAllocBytes <= 227 * 1024, "exceeds the 227 KiB of shared memory a Hopper CTA may use");
@@ -56,7 +53,6 @@ struct SmemLayout {
     __device__ __forceinline__ uint32_t o(int wg) const { return base + kO + wg * kOStageBytes; }
     __device__ __forceinline__ uint32_t bar(uint32_t slot) const { return base + kBarriers + 8 * slot; }
     __device__ __forceinline__ uint32_t sink() const { return base + kSink; }
-    __device__ __forceinline__ uint32_t unit_slot(uint32_t parity) const { return base + kUnitSlots + 4 * parity; }
 
     __device__ __forceinline__ uint32_t q_full() const { return bar(kBarQFull); }
     __device__ __forceinline__ uint32_t q_empty() const { return bar(kBarQEmpty); }

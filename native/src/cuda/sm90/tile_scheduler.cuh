@@ -25,20 +25,6 @@ struct Tile {
     int tma_batch;           // TMA batch coordinate: batch, or 0 for packed tensors
 };
 
-// The tile of m-block m_block of (batch, head) number bh (= batch * num_heads_q + head).
-__device__ __forceinline__ Tile make_tile(const FwdArgs& a, int m_block, int bh) {
-    const int b = bh / a.num_heads_q;
-    Tile t{m_block, bh % a.num_heads_q, b, a.seqlen_q, a.seqlen_k, 0, 0, b};
-    if (a.cu_seqlens_q != nullptr) {
-        t.q_row0 = a.cu_seqlens_q[b];
-        t.k_row0 = a.cu_seqlens_k[b];
-        t.seqlen_q = a.cu_seqlens_q[b + 1] - t.q_row0;
-        t.seqlen_k = a.cu_seqlens_k[b + 1] - t.k_row0;
-        t.tma_batch = 0;
-    }
-    return t;
-}
-
 template <int kBlockM>
 struct TileScheduler {
     int unit;
@@ -53,7 +39,17 @@ struct TileScheduler {
 
     __device__ __forceinline__ Tile tile(const FwdArgs& a) const {
         const int j = unit % a.units_per_bh;
-        return make_tile(a, second ? j : a.num_m_blocks - 1 - j, unit / a.units_per_bh);
+        const int bh = unit / a.units_per_bh;
+        const int b = bh / a.num_heads_q;
+        Tile t{second ? j : a.num_m_blocks - 1 - j, bh % a.num_heads_q, b, a.seqlen_q, a.seqlen_k, 0, 0, b};
+        if (a.cu_seqlens_q != nullptr) {
+            t.q_row0 = a.cu_seqlens_q[b];
+            t.k_row0 = a.cu_seqlens_k[b];
+            t.seqlen_q = a.cu_seqlens_q[b + 1] - t.q_row0;
+            t.seqlen_k = a.cu_seqlens_k[b + 1] - t.k_row0;
+            t.tma_batch = 0;
+        }
+        return t;
     }
 
     __device__ __forceinline__ void advance(const FwdArgs& a) {
@@ -79,40 +75,6 @@ private:
             const Tile t = tile(a);
             if (t.m_block * kBlockM < t.seqlen_q) return;
             step(a);
-        }
-    }
-};
-
-// Dynamic order (FwdArgs::unit_counter set; packed sequences, 16-bit inputs): the producer thread draws units
-// one at a time from a global counter, so a CTA that drew short tiles draws more, and hands each unit to its
-// consumers through shared memory (Producer::run_dynamic). Unit u is m-block num_m_blocks - 1 - u / (batch *
-// heads) of (batch, head) u % (batch * heads): every sequence's last, longest (causal) tiles come first.
-struct DynamicUnits {
-    static constexpr int kEnd = -1;  // what the producer hands on once the units are gone
-
-    static __device__ __forceinline__ Tile tile(const FwdArgs& a, int u) {
-        const int bh_count = a.batch * a.num_heads_q;
-        return make_tile(a, a.num_m_blocks - 1 - u / bh_count, u % bh_count);
-    }
-
-    // The next unit with rows (past a sequence's end there are none), or kEnd.
-    template <int kBlockM>
-    static __device__ __forceinline__ int next(const FwdArgs& a) {
-        for (;;) {
-            const int u = atomicAdd(a.unit_counter, 1);
-            if (u >= a.num_units) return kEnd;
-            const Tile t = tile(a, u);
-            if (t.m_block * kBlockM < t.seqlen_q) return u;
-        }
-    }
-
-    // Every CTA's producer, once it drew kEnd (it draws no more): the last of them zeroes the counters for
-    // the next launch that gets them. The fence orders this CTA's draws before its count.
-    static __device__ __forceinline__ void finish(const FwdArgs& a) {
-        __threadfence();
-        if (atomicAdd(a.unit_counter + 1, 1) == static_cast<int>(gridDim.x) - 1) {
-            atomicExch(a.unit_counter, 0);
-            atomicExch(a.unit_counter + 1, 0);
         }
     }
 };

@@ -23,12 +23,6 @@ __device__ __forceinline__ void st_shared_u32(uint32_t addr, uint32_t v) {
     asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(addr), "r"(v) : "memory");
 }
 
-__device__ __forceinline__ uint32_t ld_shared_u32(uint32_t addr) {
-    uint32_t v;
-    asm volatile("ld.shared.b32 %0, [%1];\n" : "=r"(v) : "r"(addr) : "memory");
-    return v;
-}
-
 // stmatrix (sm_90): the store counterpart of ldmatrix. Lanes 8i..8i+7 give the row addresses of 8x8
 // tile i (16 bytes per row); register i of lane t holds bytes 4 (t % 4) .. 4 (t % 4) + 3 of row t / 4.
 __device__ __forceinline__ void stmatrix_x4(uint32_t addr, uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
