@@ -107,7 +107,8 @@ struct FwdConfig {
     // of one warpgroup then overlaps the exponentials of another, so the MUFU unit, which bounds head_dim 64,
     // is not left idle while a softmax starts.
     static constexpr int kRowsPerConsumer = 64;  // the M of one wgmma
-    static constexpr int kBlockM = kHeadDim == 96 && FA_SM90_TUNE_D96_BLOCK_M > 0 ? FA_SM90_TUNE_D96_BLOCK_M : kBlockM_;
+    static constexpr int kBlockM =
+        kHeadDim == 96 && FA_SM90_TUNE_D96_BLOCK_M > 0 ? FA_SM90_TUNE_D96_BLOCK_M : kBlockM_;
     static constexpr int kConsumerWarpgroups = kBlockM / kRowsPerConsumer;
     static constexpr int kConsumerWarps = 4 * kConsumerWarpgroups;  // the arrival count of every "empty" barrier
     static constexpr int kThreads = 128 * (1 + kConsumerWarpgroups);
@@ -229,8 +230,8 @@ struct FwdConfig {
     // cell, two runs), none by +2.5 to +8%, one in 32 by -2 to +5% (e4m3 -1 to +5%); one in 4 and one in 6
     // lose to one in 8. (One in 8 had measured +0-8% over none before the two loop bodies.) head_dim 96, one
     // in 16 against none: +1.1 to +6.4% (bf16, 1-16k, causal or not), then 4 partial maxima +0 to +7.5%.
-    // At head_dim 128 and 256 both cost (polynomials -2 to -6%, partial maxima -1 to -5% at 256). FA_SM90_TUNE_EXP_POLY overrides
-    // the share for tuning builds.
+    // At head_dim 128 and 256 both cost (polynomials -2 to -6%, partial maxima -1 to -5% at 256).
+    // FA_SM90_TUNE_EXP_POLY overrides the share for tuning builds.
     static constexpr int kExpPolyEvery = FA_SM90_TUNE_EXP_POLY >= 0 ? FA_SM90_TUNE_EXP_POLY : kHeadDim <= 96 ? 16 : 0;
     static constexpr int kMaxChains =
         FA_SM90_TUNE_MAX_CHAINS > 0 ? FA_SM90_TUNE_MAX_CHAINS : kHeadDim <= 96 ? 4 : 1;
