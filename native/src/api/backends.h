@@ -38,9 +38,6 @@ uint64_t  sm80_bwd_workspace_size(const fa_params& p);
 #if defined(FLASHATTN_WITH_SM90)
 // FlashAttention-3 kernels (native/src/cuda/sm90): forward only; Hopper backward uses sm80.
 bool      sm90_supports(const fa_params& p, bool backward);
-// Whether AUTO should run a forward that both CUDA backends take on the Hopper kernels (false where the
-// FA2 kernels measured faster).
-bool      sm90_preferred(const fa_params& p);
 fa_status sm90_fwd(const fa_params& p);
 #endif
 

@@ -54,9 +54,7 @@ fa_status select_cuda(const fa_params& p, bool backward, int* backend) {
         if (backward)
             why90 = "the FlashAttention-3 kernels have no backward (Hopper runs the CUDA_SM80 backward)";
         else if (ask([&] { return sm90_supports(p, false); }, &why90)) {
-            const bool fa2_faster = p.backend == FA_BACKEND_AUTO && !sm90_preferred(p) &&
-                                    ask([&] { return sm80_supports(p, false); }, &why80);
-            *backend = fa2_faster ? FA_BACKEND_CUDA_SM80 : FA_BACKEND_CUDA_SM90;
+            *backend = FA_BACKEND_CUDA_SM90;
             return FA_OK;
         }
     }

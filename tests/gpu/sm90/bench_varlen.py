@@ -32,7 +32,11 @@ def main():
     ap.add_argument("--hdims", default="64,128,256")
     ap.add_argument("--ranges", default="128-1024,512-4096,2048-8192")
     ap.add_argument("--iters", type=int, default=20)
+    ap.add_argument("--envs", default="",
+                    help="extra fa3 rows under FLASHATTN_SM90_* settings (fwd_knobs.h): NAME=VAR=VALUE[&VAR=VALUE],...")
     args = ap.parse_args()
+    variants = [(f"fa3 {spec.split('=', 1)[0]}", dict(kv.split("=", 1) for kv in spec.split("=", 1)[1].split("&")))
+                for spec in args.envs.split(",") if spec]
 
     lib = fa.Library(args.lib)
     print(f"library {lib.version()}, device {torch.cuda.get_device_name()}, torch {torch.__version__}", flush=True)
@@ -56,15 +60,22 @@ def main():
             for causal in (False, True):
                 flops = sum(4.0 * h * n * n * d for n in lens) / (2.0 if causal else 1.0)
                 row = {}
-                for name, backend in (("fa3", fa.FA_BACKEND_CUDA_SM90), ("fa2", fa.FA_BACKEND_CUDA_SM80)):
-                    p = fa.fill_fwd_varlen(lib, torch, q, k, v, out, lse, cu, cu, longest, longest, causal=causal,
-                                           backend=backend)
-                    if lib.fwd(p) != fa.FA_OK:
-                        raise RuntimeError(lib.last_error())
-                    row[name] = flops / time_ms(lambda: lib.fwd(p), 3, args.iters) / 1e9
+                for name, backend, env in ([("fa3", fa.FA_BACKEND_CUDA_SM90, {})]
+                                           + [(n, fa.FA_BACKEND_CUDA_SM90, e) for n, e in variants]
+                                           + [("fa2", fa.FA_BACKEND_CUDA_SM80, {})]):
+                    os.environ.update(env)
+                    try:
+                        p = fa.fill_fwd_varlen(lib, torch, q, k, v, out, lse, cu, cu, longest, longest, causal=causal,
+                                               backend=backend)
+                        if lib.fwd(p) != fa.FA_OK:
+                            raise RuntimeError(lib.last_error())
+                        row[name] = flops / time_ms(lambda: lib.fwd(p), 3, args.iters) / 1e9
+                    finally:
+                        for key in env:
+                            os.environ.pop(key)
                 for name in ("flash", "cudnn"):
                     row[f"padded {name}"] = flops / time_ms(sdpa(*pad, causal, name), 3, args.iters) / 1e9
-                best = max(val for key, val in row.items() if key != "fa3")
+                best = max(val for key, val in row.items() if not key.startswith("fa3"))
                 cells = "  ".join(f"{key} {val:6.1f}" for key, val in row.items())
                 print(f"  d{d:<3} lens {lo}-{hi} ({len(lens)} seqs) {'causal' if causal else 'full  '}  {cells}  "
                       f"ratio {row['fa3'] / best:.2f}", flush=True)

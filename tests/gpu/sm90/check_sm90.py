@@ -212,7 +212,7 @@ def check_fp8(lib, res, d, shape, causal, gen, timeout, tag="", out_pad=0):
     res.report(name, ok, detail)
 
 
-def check_varlen(lib, res, dtype, d, lens_q, lens_k, hq, hkv, causal, gen, timeout):
+def check_varlen(lib, res, dtype, d, lens_q, lens_k, hq, hkv, causal, gen, timeout, tag=""):
     """Packed variable-length batch (sequences of lens_q / lens_k rows, zeros included) against the float32
     reference per sequence; out sits in a NaN-poisoned buffer with guard rows after it and 8 spare columns
     per (row, head), which must stay untouched, as must the guard entries after the (heads_q, total_q) LSE."""
@@ -236,7 +236,7 @@ def check_varlen(lib, res, dtype, d, lens_q, lens_k, hq, hkv, causal, gen, timeo
     lse_big = torch.full((hq * tq + GUARD,), float("nan"), dtype=torch.float32, device=dev)
     lse = lse_big[:hq * tq].view(hq, tq)
     name = (f"varlen {'e4m3' if fp8 else str(dtype)[6:]} d{d} lens_q {lens_q} lens_k {lens_k} h{hq}/{hkv} "
-            f"{'causal' if causal else 'full'}")
+            f"{'causal' if causal else 'full'}{tag}")
     p = fa.fill_fwd_varlen(lib, torch, q, k, v, out, lse, cu_q, cu_k, max(lens_q), max(lens_k), causal=causal,
                            backend=fa.FA_BACKEND_CUDA_SM90, descales=descales)
     st = lib.fwd(p)
@@ -331,13 +331,13 @@ def check_api(lib, res, timeout):
             ok = ok and "total_q" in msg
         res.report(f"api: varlen {'with' if totals else 'without'} totals, backend {backend}", ok,
                    f"status {st}, backend {chosen} {msg}")
-    # Short packed sequences at head_dim 64: AUTO prefers FA2 (fwd_api.cu, sm90_preferred); forced SM90 runs them.
+    # Short packed sequences at head_dim 64 run on the Hopper kernels too (their dynamic order beats FA2 there).
     q64, k64, v64 = (torch.randn(256, 2, 64, device=dev, generator=gen).to(torch.bfloat16) for _ in range(3))
     o64 = torch.empty_like(q64)
     p = fa.fill_fwd_varlen(lib, torch, q64, k64, v64, o64, lv, cu, cu, 156, 156, causal=False, backend=fa.FA_BACKEND_AUTO)
     st, chosen = lib.select_backend(p)
-    res.report("api: AUTO picks SM80 for short packed sequences at head_dim 64",
-               st == fa.FA_OK and chosen == fa.FA_BACKEND_CUDA_SM80, f"status {st}, backend {chosen} {lib.last_error()}")
+    res.report("api: AUTO picks SM90 for short packed sequences at head_dim 64",
+               st == fa.FA_OK and chosen == fa.FA_BACKEND_CUDA_SM90, f"status {st}, backend {chosen} {lib.last_error()}")
     # The LSE is part of the forward's contract (the backward needs it): a NULL one is an argument error.
     p = fa.fill_fwd(lib, torch, q, k, v, out, None, causal=True, backend=fa.FA_BACKEND_CUDA_SM90)
     st = lib.fwd(p)
@@ -371,11 +371,15 @@ VARIANTS = [({"FLASHATTN_SM90_BLOCK_N": "wide"}, False, (64,), (torch.bfloat16, 
             ({"FLASHATTN_SM90_BLOCK_M": "192"}, False, (64,), (torch.bfloat16, torch.float16)),
             ({"FLASHATTN_SM90_BLOCK_M": "192"}, True, (64,), (torch.bfloat16, torch.float16)),
             ({"FLASHATTN_SM90_BLOCK_M": "128"}, False, (64,), (torch.bfloat16,)),
-            ({"FLASHATTN_SM90_BLOCK_M": "128"}, True, (64,), (torch.bfloat16,))]
+            ({"FLASHATTN_SM90_BLOCK_M": "128"}, True, (64,), (torch.bfloat16,)),
+            ({"FLASHATTN_SM90_GRID": "dynamic"}, True, (64, 96, 128, 256), (torch.bfloat16, torch.float16)),
+            ({"FLASHATTN_SM90_GRID": "dynamic"}, False, (64, 128), (torch.bfloat16,)),
+            ({"FLASHATTN_SM90_GRID": "persistent"}, True, (64, 128), (torch.bfloat16,))]
 # e4m3 with forced kernels (fwd_knobs.h) on every shape: head_dims 64 and 128 with the wide (192 / 224-key) and
-# the 128-key blocks, head_dim 64 with the 192- and 128-row tiles.
+# the 128-key blocks, head_dim 64 with the 192- and 128-row tiles, and the tile orders.
 FP8_VARIANTS = [("FLASHATTN_SM90_BLOCK_N", "wide", (64, 128)), ("FLASHATTN_SM90_BLOCK_N", "narrow", (64, 128)),
-                ("FLASHATTN_SM90_BLOCK_M", "192", (64,)), ("FLASHATTN_SM90_BLOCK_M", "128", (64,))]
+                ("FLASHATTN_SM90_BLOCK_M", "192", (64,)), ("FLASHATTN_SM90_BLOCK_M", "128", (64,)),
+                ("FLASHATTN_SM90_GRID", "dynamic", (64, 256))]  # the dynamic order falls back to the static one
 VARIANT_SHAPES = [(2, 1000, 1000, 4, 2), (4, 1300, 1300, 8, 8), (1, 1000, 17, 4, 4), (1, 17, 1000, 4, 4)]
 # Head dims between the compiled ones run on the next larger kernel with zero columns (fwd_api.cu): (dtype, d).
 PADDED = [(torch.bfloat16, 8), (torch.bfloat16, 32), (torch.float16, 80), (torch.bfloat16, 112), (torch.bfloat16, 160),
@@ -467,6 +471,16 @@ def main():
             for lens_q, lens_k in VARLEN_CASES[:1] if args.tiny else VARLEN_CASES:
                 for causal in (False, True):
                     check_varlen(lib, res, dtype, d, lens_q, lens_k, 4, 2, causal, gen, args.hang_timeout)
+        # The packed calls' grid is one CTA per unit; the persistent grid's static and dynamic orders skip the
+        # tiles past each sequence's end.
+        for grid in ("dynamic", "persistent"):
+            os.environ["FLASHATTN_SM90_GRID"] = grid
+            for dtype, d in [(torch.bfloat16, 64), (torch.float16, 128), (torch.bfloat16, 256), ("fp8", 128)]:
+                for lens_q, lens_k in VARLEN_CASES[:1] if args.tiny else VARLEN_CASES:
+                    for causal in (False, True):
+                        check_varlen(lib, res, dtype, d, lens_q, lens_k, 4, 2, causal, gen, args.hang_timeout,
+                                     f" grid={grid}")
+            os.environ.pop("FLASHATTN_SM90_GRID")
     if want("api") and not args.tiny:
         check_api(lib, res, args.hang_timeout)
 

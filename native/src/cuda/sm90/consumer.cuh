@@ -16,6 +16,7 @@
 #include <type_traits>
 
 #include "cuda/primitives/sm90/mbarrier.cuh"
+#include "cuda/primitives/sm90/smem.cuh"
 #include "cuda/primitives/sm90/warpgroup.cuh"
 #include "cuda/primitives/sm90/wgmma.cuh"
 #include "cuda/sm90/epilogue.cuh"
@@ -87,11 +88,13 @@ struct Consumer {
     __device__ void run() {
         // Warpgroup 0 takes the first turn.
         if (wg == 0) named_barrier_arrive(Bars::turn(0), kTurnThreads);
-        uint32_t tile_parity = 0;
-        for (TileScheduler<Cfg::kBlockM> sched(args); sched.valid(args); sched.advance(args), tile_parity ^= 1u) {
-            const Tile t = sched.tile(args);
+        // The producer hands over each tile with its Q (producer.cuh), and m_block -1 after the last.
+        for (uint32_t tile_parity = 0;; tile_parity ^= 1u) {
             mbarrier::wait_warp<Cfg::kParkConsumers>(smem.q_full(), tile_parity);
-            process_tile(t);
+            uint32_t m_block, bh;
+            ld_shared_v2_u32(smem.tile_slot(), m_block, bh);
+            if (static_cast<int>(m_block) < 0) break;
+            process_tile(make_tile(args, TileCoord{static_cast<int>(m_block), static_cast<int>(bh)}));
         }
         // The staging tiles must outlive the last TMA stores that read them.
         if (Cfg::kTmaStoreO && args.o_tma && tid == 0) tma::wait_group<0>();

@@ -191,16 +191,6 @@ private:
 
 }  // namespace
 
-// Packed batches of short sequences at head_dim <= 64 run faster on the FA2 kernels (H100, bf16, 16k tokens,
-// 128-row tiles against FA2's, sequence lengths uniform in 100-300: 132 vs 104 TFLOP/s non-causal, 82 vs 60
-// causal; 128-1024: FA3 289 vs 248 non-causal but 172 vs 183 causal; 512-4096: FA3 +23 to +49%). At
-// head_dim 128 the two are level at 100-300 and FA3 leads from there on; fixed-length calls at head_dim 64
-// favour FA3 at every length.
-bool sm90_preferred(const fa_params& p) {
-    if (p.cu_seqlens_q == nullptr || p.head_dim > 64) return true;
-    return typical_seqlen(p, false) >= (p.causal ? 1024 : 384);
-}
-
 bool sm90_supports(const fa_params& p, bool backward) {
     char buf[256];
     if (const char* why = unsupported(p, backward, buf, sizeof buf)) {

@@ -34,6 +34,10 @@ struct FwdArgs {
     int32_t units_per_bh;      // scheduler units per (batch, head): num_m_blocks, or ceil(num_m_blocks / 2) paired
     int32_t num_units;         // units_per_bh * num_heads_q * batch
     int32_t pair_tiles;        // a unit is the m-block pair (num_m_blocks - 1 - j, j); see tile_scheduler.cuh
+    // The dynamic order (dynamic_order.cuh): {next unit, CTAs done} in device memory, or null for the static
+    // order; and how many consecutive (batch, head)s its groups hold.
+    int32_t* unit_counter;
+    int32_t l2_group_bh;
 
     float scale_log2;          // softmax_scale (* q_descale * k_descale) * log2(e): exp(x) = exp2(x * log2 e)
     float scale;               // the same in natural units, for the LSE

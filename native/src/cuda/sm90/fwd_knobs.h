@@ -29,11 +29,22 @@ inline int tall_block_m_override() {
     return env_is("FLASHATTN_SM90_BLOCK_M", "192") ? 1 : env_is("FLASHATTN_SM90_BLOCK_M", "128") ? 0 : -1;
 }
 
-// FLASHATTN_SM90_GRID=persistent / per_unit: one CTA per SM that loops over the units, or one CTA per unit
-// (the hardware's block scheduler then balances units of unequal cost), whatever launch_fwd would choose.
-// 1, 0, or -1 when unset.
-inline int persistent_grid_override() {
-    return env_is("FLASHATTN_SM90_GRID", "persistent") ? 1 : env_is("FLASHATTN_SM90_GRID", "per_unit") ? 0 : -1;
+// FLASHATTN_SM90_GRID=persistent / per_unit / dynamic: one CTA per SM walking the static order of the units,
+// one CTA per unit (the hardware's block scheduler balances units of unequal cost), or one CTA per SM drawing
+// units from a global counter (dynamic_order.cuh; 16-bit inputs), whatever launch_fwd would choose.
+enum class GridMode { kDefault, kPersistent, kPerUnit, kDynamic };
+inline GridMode grid_mode_override() {
+    if (env_is("FLASHATTN_SM90_GRID", "persistent")) return GridMode::kPersistent;
+    if (env_is("FLASHATTN_SM90_GRID", "per_unit")) return GridMode::kPerUnit;
+    if (env_is("FLASHATTN_SM90_GRID", "dynamic")) return GridMode::kDynamic;
+    return GridMode::kDefault;
+}
+
+// FLASHATTN_SM90_L2_GROUP_MIB=N: the dynamic order groups (batch, head)s by N MiB of K and V instead of the
+// default (fwd_launch.cuh, l2_group_bh). 0 or less when unset.
+inline int l2_group_mib_override() {
+    const char* v = std::getenv("FLASHATTN_SM90_L2_GROUP_MIB");
+    return v != nullptr ? std::atoi(v) : 0;
 }
 
 }  // namespace fa::sm90

@@ -1,4 +1,4 @@
-// Host side of one FA3 forward call: TMA descriptors, kernel arguments, persistent grid, launch.
+// Host side of one FA3 forward call: TMA descriptors, kernel arguments, grid and tile order, launch.
 // Included by the per-(dtype, head_dim) instantiation files only.
 #pragma once
 #include "api/status.h"
@@ -7,7 +7,9 @@
 #include "cuda/sm90/fwd_knobs.h"
 #include "cuda/sm90/fwd_launch.h"
 #include "cuda/sm90/tensor_map.h"
+#include "cuda/sm90/unit_counter.h"
 
+#include <algorithm>
 #include <cuda_runtime_api.h>
 #include <cuda_bf16.h>
 #include <type_traits>
@@ -62,6 +64,51 @@ TensorMapDesc out_map(const fa_params& p) {
     return d;
 }
 
+// How the units reach the CTAs (fwd_knobs.h).
+// - Fixed-length non-causal calls: the static order (tile_scheduler.cuh). Their tiles cost the same, and the
+//   dynamic order loses there (-2 to -18%).
+// - Causal calls from 4096 keys on draw single tiles longest first (dynamic_order.cuh) instead of walking
+//   the static order's m-block pairs, whose rounds of equal units leave CTAs idle at the end, and more so
+//   where the units per (batch, head) share factors with the grid (192-row tiles at 8192 keys: 22 units, 132
+//   CTAs, six of which only ever get the unpaired middle tile). H100, bf16, interleaved A/B, two runs: head_dim
+//   64 +3 to +6%, 128 +1 to +2%, 256 -2 to +5%. Below 4096 keys: -3 to +7%, no gain worth the draws.
+// - Packed sequences of unequal lengths make tiles of unequal cost, which the static order balances badly.
+//   One CTA per unit lets the hardware's block scheduler balance them (H100, bf16, 16k tokens of lengths
+//   uniform in 128-1024, against the static order: +33% at head_dim 64 and +13% at 128 non-causal, +10% / +23%
+//   causal), and the dynamic order does better still at head_dim <= 128, where it keeps loading the next tile
+//   while the last one ends: +12 to +22% at 128-1024, +2 to +10% at 512-4096. At head_dim 256 it is -4 to +6%:
+//   one CTA per unit stays.
+// - The dynamic order needs the producer to walk the units alone: the FP8 V transposer walks the static one.
+template <class Cfg>
+GridMode grid_mode(const fa_params& p) {
+    GridMode mode = grid_mode_override();
+    if (mode == GridMode::kDefault) {
+        if (packed(p)) mode = Cfg::kHeadDim <= 128 ? GridMode::kDynamic : GridMode::kPerUnit;
+        else if (p.causal && p.seqlen_q >= 4096 && p.seqlen_k >= 4096) mode = GridMode::kDynamic;
+        else mode = GridMode::kPersistent;
+    }
+    if (mode == GridMode::kDynamic && Cfg::kTransposeV) mode = packed(p) ? GridMode::kPerUnit : GridMode::kPersistent;
+    return mode;
+}
+
+// (batch, head)s per group of the dynamic order: as many whole KV heads (with their query heads) as 64 MiB of
+// K and V hold (32 MiB below 4096 keys, 16 MiB for packed sequences, sized by the longest). Where a tile visits
+// few key blocks, each reads its head's whole K and V and the heads of a group are re-read one m-block later,
+// so the group must stay in L2 (50 MiB on the H100): H100, causal, 1-2k keys, against the static order: 16-32
+// MiB -3 to +7%, 64 MiB -2 to -17%, 128 MiB -13 to -40%; packed, 128-4096 keys: 16 MiB beats 32 by 0 to 9%
+// and 64 by 1 to 11%. Long tiles walk their keys in step with their neighbours and need fewer heads resident,
+// but want many in a group: from 4096 keys 64 MiB +0 to +13%, 128 MiB -1 to +5%, 32 MiB -5 to +6%, 16 MiB -14
+// to +3%.
+template <class Cfg>
+int l2_group_bh(const fa_params& p) {
+    const int forced_mib = l2_group_mib_override();
+    const int64_t mib = forced_mib > 0 ? forced_mib : packed(p) ? 16 : p.seqlen_k >= 4096 ? 64 : 32;
+    const int64_t kv_head_bytes = 2LL * p.seqlen_k * Cfg::kHeadDim * Cfg::kElemBytes;
+    const int64_t kv_heads = std::max<int64_t>(1, (mib << 20) / std::max<int64_t>(kv_head_bytes, 1));
+    const int64_t heads_per_kv = p.num_heads_q / p.num_heads_kv;
+    return static_cast<int>(std::min<int64_t>(kv_heads * heads_per_kv, static_cast<int64_t>(p.batch) * p.num_heads_q));
+}
+
 template <class Cfg>
 const char* config_unsupported(const fa_params& p, char* buf, size_t len) {
     TensorMapDesc maps[3];
@@ -110,7 +157,13 @@ fa_status launch_fwd(const fa_params& p) {
     a.heads_per_kv = p.num_heads_q / p.num_heads_kv;
     a.causal = p.causal;
     a.num_m_blocks = (p.seqlen_q + M - 1) / M;
-    a.pair_tiles = p.causal && a.num_m_blocks > 1 && !static_schedule_requested();
+    GridMode mode = grid_mode<Cfg>(p);
+    if (mode == GridMode::kDynamic) {
+        a.unit_counter = unit_counter(p.device_index, p.stream);
+        if (a.unit_counter == nullptr) mode = packed(p) ? GridMode::kPerUnit : GridMode::kPersistent;
+        a.l2_group_bh = l2_group_bh<Cfg>(p);
+    }
+    a.pair_tiles = p.causal && a.num_m_blocks > 1 && !static_schedule_requested() && mode != GridMode::kDynamic;
     a.units_per_bh = a.pair_tiles ? (a.num_m_blocks + 1) / 2 : a.num_m_blocks;
     const long long units = static_cast<long long>(a.units_per_bh) * p.num_heads_q * p.batch;
     a.num_units = static_cast<int32_t>(units);
@@ -144,13 +197,7 @@ fa_status launch_fwd(const fa_params& p) {
                     cudaGetErrorString(err));
     }
     const int sms = sm_count(p.device_index);
-    const int forced = persistent_grid_override();
-    // Packed sequences of unequal lengths make tiles of unequal cost, which a static round-robin over one CTA
-    // per SM balances badly: there, one CTA per unit. H100, bf16, 16k tokens of lengths uniform in 128-1024:
-    // +33% at head_dim 64 and +13% at 128 non-causal, +10% / +23% causal; 512-4096: +1 to +18%; lengths
-    // 100-300 at head_dim 64: +4% / -8% (FA2 runs those, sm90_preferred).
-    const bool persistent = forced >= 0 ? forced == 1 : !packed(p);
-    const int grid = static_cast<int>(persistent && units > sms ? sms : units);
+    const int grid = static_cast<int>(mode != GridMode::kPerUnit && units > sms ? sms : units);
     kernel<<<grid, Cfg::kThreads, Smem::kAllocBytes, static_cast<cudaStream_t>(p.stream)>>>(a);
     err = cudaGetLastError();
     if (err != cudaSuccess)

@@ -1,9 +1,12 @@
-// The producer warpgroup's TMA thread: for every tile of this CTA it loads Q once, then K and V of
+// The producer warpgroup's TMA thread: it walks the CTA's tiles (the static order of tile_scheduler.cuh or
+// the dynamic one of dynamic_order.cuh), hands each to the consumers, and loads its Q once, then K and V of
 // each key block into the stage rings, in the order the consumers use them (K0, K1 V0, K2 V1, ...,
 // V_last: with the consumers' intra-warpgroup overlap, iteration i needs K_i and V_{i-1}).
 #pragma once
 #include "cuda/primitives/sm90/mbarrier.cuh"
+#include "cuda/primitives/sm90/smem.cuh"
 #include "cuda/primitives/sm90/tma.cuh"
+#include "cuda/sm90/dynamic_order.cuh"
 #include "cuda/sm90/fwd_args.h"
 #include "cuda/sm90/smem_layout.cuh"
 #include "cuda/sm90/tile_scheduler.cuh"
@@ -44,28 +47,56 @@ struct Producer {
         v_pipe.advance();
     }
 
+    // Q, then the key blocks of one tile. The tile's coordinates go to the consumers through shared memory
+    // once the previous tile has freed Q (the consumers read them before they free it) and before Q's
+    // barrier can complete: the arrival on it releases the write to the consumers that wait on it.
+    __device__ __forceinline__ void load_tile_blocks(TileCoord c, uint32_t tile_parity) {
+        const Tile t = make_tile(args, c);
+        const int kv_head = t.head / args.heads_per_kv;
+        const BlockRange r = block_range<Cfg::kBlockM, Cfg::kBlockN>(args, t);
+
+        // Q is loaded even for tiles with no visible key, so the consumers' per-tile Q handshake
+        // never depends on the mask. The previous tile's consumers free Q after their last Q·K^T.
+        mbarrier::wait<Cfg::kParkProducer>(smem.q_empty(), tile_parity ^ 1u);
+        st_shared_v2_u32(smem.tile_slot(), static_cast<uint32_t>(c.m_block), static_cast<uint32_t>(c.bh));
+        mbarrier::arrive_expect_tx(smem.q_full(), Smem::kQBytes);
+        load_tile(smem.q(), Smem::kQChunkBytes, args.tma_q, smem.q_full(), t.q_row0 + t.m_block * Cfg::kBlockM,
+                  t.head, t.tma_batch);
+
+        if (r.n_max == 0) return;
+        load_k(r.n_max - 1, kv_head, t);
+        for (int n = r.n_max - 2; n >= 0; --n) {
+            load_k(n, kv_head, t);
+            load_v(n + 1, kv_head, t);
+        }
+        load_v(0, kv_head, t);
+    }
+
+    // After the last tile: m_block -1 tells the consumers to stop, with a plain arrival on Q's barrier,
+    // which completes its phase without bytes.
+    __device__ __forceinline__ void hand_over_end(uint32_t tile_parity) {
+        mbarrier::wait<Cfg::kParkProducer>(smem.q_empty(), tile_parity ^ 1u);
+        st_shared_v2_u32(smem.tile_slot(), static_cast<uint32_t>(-1), 0u);
+        mbarrier::arrive(smem.q_full());
+    }
+
     __device__ void run() {
         uint32_t tile_parity = 0;
-        for (TileScheduler<Cfg::kBlockM> sched(args); sched.valid(args); sched.advance(args), tile_parity ^= 1u) {
-            const Tile t = sched.tile(args);
-            const int kv_head = t.head / args.heads_per_kv;
-            const BlockRange r = block_range<Cfg::kBlockM, Cfg::kBlockN>(args, t);
-
-            // Q is loaded even for tiles with no visible key, so the consumers' per-tile Q handshake
-            // never depends on the mask. The previous tile's consumers free Q after their last Q·K^T.
-            mbarrier::wait<Cfg::kParkProducer>(smem.q_empty(), tile_parity ^ 1u);
-            mbarrier::arrive_expect_tx(smem.q_full(), Smem::kQBytes);
-            load_tile(smem.q(), Smem::kQChunkBytes, args.tma_q, smem.q_full(), t.q_row0 + t.m_block * Cfg::kBlockM,
-                      t.head, t.tma_batch);
-
-            if (r.n_max == 0) continue;
-            load_k(r.n_max - 1, kv_head, t);
-            for (int n = r.n_max - 2; n >= 0; --n) {
-                load_k(n, kv_head, t);
-                load_v(n + 1, kv_head, t);
+        if (args.unit_counter != nullptr) {
+            // The next unit is drawn before this one's loads go out, so the atomic's round trip overlaps them.
+            for (int u = DynamicOrder::with_rows<Cfg::kBlockM>(args, DynamicOrder::first()); u != DynamicOrder::kEnd;
+                 tile_parity ^= 1u) {
+                const int next = DynamicOrder::draw(args);
+                load_tile_blocks(DynamicOrder::coord(args, u), tile_parity);
+                u = DynamicOrder::with_rows<Cfg::kBlockM>(args, next);
             }
-            load_v(0, kv_head, t);
+            hand_over_end(tile_parity);
+            DynamicOrder::finish(args);
+            return;
         }
+        for (TileScheduler<Cfg::kBlockM> sched(args); sched.valid(args); sched.advance(args), tile_parity ^= 1u)
+            load_tile_blocks(sched.coord(args), tile_parity);
+        hand_over_end(tile_parity);
     }
 };
 

@@ -1,5 +1,6 @@
 // Shared-memory carve-up of one CTA: Q, the K and V stages (and, for FP8, the transposed V stages),
-// the O staging tiles of the TMA-store epilogue where it fits, then the mbarriers. Every tile starts on a 1024-byte boundary, the span of a 128-byte swizzle atom.
+// the O staging tiles of the TMA-store epilogue where it fits, then the mbarriers and the tile hand-over.
+// Every tile starts on a 1024-byte boundary, the span of a 128-byte swizzle atom.
 #pragma once
 #include <cstdint>
 
@@ -39,7 +40,10 @@ struct SmemLayout {
     // 16 bytes that nothing reads: the target of wgmma::retain_operands' never-taken store.
     static constexpr uint32_t kSink = (kBarriers + 8 * kNumBarriers + 15u) & ~15u;
 
-    static constexpr uint32_t kBytes = kSink + 16;
+    // The producer's hand-over of the next tile to the consumers (TileCoord: m_block, bh).
+    static constexpr uint32_t kTileSlot = kSink + 16;
+
+    static constexpr uint32_t kBytes = kTileSlot + 8;
     // The dynamic-smem base is only guaranteed 16-byte aligned: room to round it up to 1024.
     static constexpr uint32_t kAllocBytes = kBytes + 1024;
     static_assert(kAllocBytes <= 227 * 1024, "exceeds the 227 KiB of shared memory a Hopper CTA may use");
@@ -53,6 +57,7 @@ struct SmemLayout {
     __device__ __forceinline__ uint32_t o(int wg) const { return base + kO + wg * kOStageBytes; }
     __device__ __forceinline__ uint32_t bar(uint32_t slot) const { return base + kBarriers + 8 * slot; }
     __device__ __forceinline__ uint32_t sink() const { return base + kSink; }
+    __device__ __forceinline__ uint32_t tile_slot() const { return base + kTileSlot; }
 
     __device__ __forceinline__ uint32_t q_full() const { return bar(kBarQFull); }
     __device__ __forceinline__ uint32_t q_empty() const { return bar(kBarQEmpty); }

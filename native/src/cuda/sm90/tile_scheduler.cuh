@@ -1,4 +1,4 @@
-// Persistent static tile scheduler: the grid has one CTA per SM, and CTA b takes the work units
+// Static tile order: the grid has one CTA per SM, and CTA b takes the work units
 // b, b + grid, ... A unit is a position j within one (batch, head); the heads' units are consecutive, so
 // the CTAs running at one time share the K/V of a few neighbouring heads in L2.
 //
@@ -11,11 +11,20 @@
 // together and stay on neighbouring heads. An odd middle m-block is a unit of its own.
 //
 // Variable length (packed tensors, cu_seqlens): every sequence gets the m-blocks of the longest one, and
-// the positions past a shorter sequence's end are skipped by every role alike.
+// the positions past a shorter sequence's end are skipped by the walkers of this order alike: the producer,
+// which hands each tile to the consumers, and the FP8 V transposer.
+//
+// The dynamic order (dynamic_order.cuh) replaces this one where tiles cost unequal amounts (fwd_launch.cuh).
 #pragma once
 #include "cuda/sm90/fwd_args.h"
 
 namespace fa::sm90 {
+
+// Which tile: m-block m_block of (batch, head) number bh = batch * num_heads_q + head. The producer hands
+// this to its consumers through shared memory, so only the producer (and the FP8 V transposer) walk an order.
+struct TileCoord {
+    int m_block, bh;
+};
 
 // One tile and the sequence it belongs to.
 struct Tile {
@@ -24,6 +33,19 @@ struct Tile {
     int q_row0, k_row0;      // TMA row coordinate of its first query / key row: the packed offset, or 0
     int tma_batch;           // TMA batch coordinate: batch, or 0 for packed tensors
 };
+
+__device__ __forceinline__ Tile make_tile(const FwdArgs& a, TileCoord c) {
+    const int b = c.bh / a.num_heads_q;
+    Tile t{c.m_block, c.bh % a.num_heads_q, b, a.seqlen_q, a.seqlen_k, 0, 0, b};
+    if (a.cu_seqlens_q != nullptr) {
+        t.q_row0 = a.cu_seqlens_q[b];
+        t.k_row0 = a.cu_seqlens_k[b];
+        t.seqlen_q = a.cu_seqlens_q[b + 1] - t.q_row0;
+        t.seqlen_k = a.cu_seqlens_k[b + 1] - t.k_row0;
+        t.tma_batch = 0;
+    }
+    return t;
+}
 
 template <int kBlockM>
 struct TileScheduler {
@@ -37,20 +59,11 @@ struct TileScheduler {
 
     __device__ __forceinline__ bool valid(const FwdArgs& a) const { return unit < a.num_units; }
 
-    __device__ __forceinline__ Tile tile(const FwdArgs& a) const {
+    __device__ __forceinline__ TileCoord coord(const FwdArgs& a) const {
         const int j = unit % a.units_per_bh;
-        const int bh = unit / a.units_per_bh;
-        const int b = bh / a.num_heads_q;
-        Tile t{second ? j : a.num_m_blocks - 1 - j, bh % a.num_heads_q, b, a.seqlen_q, a.seqlen_k, 0, 0, b};
-        if (a.cu_seqlens_q != nullptr) {
-            t.q_row0 = a.cu_seqlens_q[b];
-            t.k_row0 = a.cu_seqlens_k[b];
-            t.seqlen_q = a.cu_seqlens_q[b + 1] - t.q_row0;
-            t.seqlen_k = a.cu_seqlens_k[b + 1] - t.k_row0;
-            t.tma_batch = 0;
-        }
-        return t;
+        return TileCoord{second ? j : a.num_m_blocks - 1 - j, unit / a.units_per_bh};
     }
+    __device__ __forceinline__ Tile tile(const FwdArgs& a) const { return make_tile(a, coord(a)); }
 
     __device__ __forceinline__ void advance(const FwdArgs& a) {
         step(a);
