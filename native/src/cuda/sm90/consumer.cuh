@@ -88,11 +88,15 @@ struct Consumer {
     __device__ void run() {
         // Warpgroup 0 takes the first turn.
         if (wg == 0) named_barrier_arrive(Bars::turn(0), kTurnThreads);
-        // The producer hands over each tile with its Q (producer.cuh), and m_block -1 after the last.
+        // The producer hands over each tile with its Q (producer.cuh), and m_block -1 after the last. Lane 0
+        // reads the slot for its warp: it is the lane whose arrival frees Q, and so the slot, for the next
+        // tile, and its program order puts the read before that arrival.
         for (uint32_t tile_parity = 0;; tile_parity ^= 1u) {
             mbarrier::wait_warp<Cfg::kParkConsumers>(smem.q_full(), tile_parity);
-            uint32_t m_block, bh;
-            ld_shared_v2_u32(smem.tile_slot(), m_block, bh);
+            uint32_t m_block = 0, bh = 0;
+            if (tid % 32 == 0) ld_shared_v2_u32(smem.tile_slot(), m_block, bh);
+            m_block = __shfl_sync(0xffffffffu, m_block, 0);
+            bh = __shfl_sync(0xffffffffu, bh, 0);
             if (static_cast<int>(m_block) < 0) break;
             process_tile(make_tile(args, TileCoord{static_cast<int>(m_block), static_cast<int>(bh)}));
         }
