@@ -17,11 +17,12 @@ import fa_ctypes as fa  # noqa: E402
 TOKENS = 16384
 HIDDEN = 2048
 # fa3 bf16 variants that native/src/cuda/sm90/fwd_knobs.h selects: (row name, environment, rows it
-# applies to). "static" is the round-robin order before the causal m-block pairs; N128 / N192 force the
+# applies to). "pairs" is the static order of causal m-block pairs that the dynamic order replaced from 2048
+# keys on (fwd_launch.cuh); N128 / N192 force the
 # key-block width that fwd_api.cu picks by seqlen for non-causal hdim 64; M128 / M192 the tile height
 # (two or three consumer warpgroups) at hdim 64, whichever fwd_api.cu would pick.
 VARIANTS = [
-    ("fa3 static", {"FLASHATTN_SM90_SCHEDULER": "static"}, lambda d, causal: causal),
+    ("fa3 pairs", {"FLASHATTN_SM90_GRID": "persistent"}, lambda d, causal: causal),
     ("fa3 N128", {"FLASHATTN_SM90_BLOCK_N": "narrow"}, lambda d, causal: not causal and d == 64),
     ("fa3 N192", {"FLASHATTN_SM90_BLOCK_N": "wide"}, lambda d, causal: not causal and d == 64),
     ("fa3 M128", {"FLASHATTN_SM90_BLOCK_M": "128"}, lambda d, causal: d == 64),

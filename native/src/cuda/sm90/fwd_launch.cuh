@@ -67,11 +67,12 @@ TensorMapDesc out_map(const fa_params& p) {
 // How the units reach the CTAs (fwd_knobs.h).
 // - Fixed-length non-causal calls: the static order (tile_scheduler.cuh). Their tiles cost the same, and the
 //   dynamic order loses there (-2 to -18%).
-// - Causal calls from 4096 keys on draw single tiles longest first (dynamic_order.cuh) instead of walking
+// - Causal calls from 2048 keys on draw single tiles longest first (dynamic_order.cuh) instead of walking
 //   the static order's m-block pairs, whose rounds of equal units leave CTAs idle at the end, and more so
 //   where the units per (batch, head) share factors with the grid (192-row tiles at 8192 keys: 22 units, 132
-//   CTAs, six of which only ever get the unpaired middle tile). H100, bf16, interleaved A/B, two runs: head_dim
-//   64 +3 to +6%, 128 +1 to +2%, 256 -2 to +5%. Below 4096 keys: -3 to +7%, no gain worth the draws.
+//   CTAs, six of which only ever get the unpaired middle tile). H100, bf16, interleaved A/B, two runs, 4-16k
+//   keys: head_dim 64 +3 to +6%, 128 +1 to +2%, 256 -2 to +5%; 2048 keys: +2% at 64 and 128, 0% at 256.
+//   At 1024 keys: -3 to +2%, so the static order stays below 2048.
 // - Packed sequences of unequal lengths make tiles of unequal cost, which the static order balances badly.
 //   One CTA per unit lets the hardware's block scheduler balance them (H100, bf16, 16k tokens of lengths
 //   uniform in 128-1024, against the static order: +33% at head_dim 64 and +13% at 128 non-causal, +10% / +23%
@@ -84,7 +85,7 @@ GridMode grid_mode(const fa_params& p) {
     GridMode mode = grid_mode_override();
     if (mode == GridMode::kDefault) {
         if (packed(p)) mode = Cfg::kHeadDim <= 128 ? GridMode::kDynamic : GridMode::kPerUnit;
-        else if (p.causal && p.seqlen_q >= 4096 && p.seqlen_k >= 4096) mode = GridMode::kDynamic;
+        else if (p.causal && p.seqlen_q >= 2048 && p.seqlen_k >= 2048) mode = GridMode::kDynamic;
         else mode = GridMode::kPersistent;
     }
     if (mode == GridMode::kDynamic && Cfg::kTransposeV) mode = packed(p) ? GridMode::kPerUnit : GridMode::kPersistent;
