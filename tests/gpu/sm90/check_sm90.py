@@ -338,6 +338,30 @@ def check_api(lib, res, timeout):
     st, chosen = lib.select_backend(p)
     res.report("api: AUTO picks SM90 for short packed sequences at head_dim 64",
                st == fa.FA_OK and chosen == fa.FA_BACKEND_CUDA_SM90, f"status {st}, backend {chosen} {lib.last_error()}")
+    # Captured into a CUDA graph, a causal call that runs the dynamic order eagerly takes the static one (no
+    # counter pair is baked into the graph); replayed twice with fresh inputs copied in and out poisoned.
+    qg, kg, vg = make_qkv((1, 2048, 2048, 4, 2, 128), torch.bfloat16, "bshd", dev, gen)
+    og_big, og = poisoned_out(1, 2048, 4, 128, torch.bfloat16, dev)
+    lg = torch.full((1, 4, 2048), float("nan"), dtype=torch.float32, device=dev)
+    side = torch.cuda.Stream()
+    pg = fa.fill_fwd(lib, torch, qg, kg, vg, og, lg, causal=True, backend=fa.FA_BACKEND_CUDA_SM90, stream=side)
+    graph = torch.cuda.CUDAGraph()
+    st = None
+    with torch.cuda.graph(graph, stream=side):
+        st = lib.fwd(pg)
+    msg = lib.last_error()
+    for replay in range(2):
+        for x in (qg, kg, vg):
+            x.copy_(torch.randn(x.shape, device=dev, generator=gen).to(x.dtype))
+        og.fill_(float("nan"))
+        lg.fill_(float("nan"))
+        graph.replay()
+        wait_or_die("api: graph replay", timeout)
+        torch.cuda.synchronize()
+        ref_out, ref_lse = reference(qg, kg, vg, True, 1.0 / math.sqrt(128))
+        ok, detail = compare(og_big, og, lg, ref_out, ref_lse, 2048, TOL[torch.bfloat16])
+        res.report(f"api: causal call captured in a CUDA graph, replay {replay}", st == fa.FA_OK and ok,
+                   f"status {st} {msg}; {detail}")
     # The LSE is part of the forward's contract (the backward needs it): a NULL one is an argument error.
     p = fa.fill_fwd(lib, torch, q, k, v, out, None, causal=True, backend=fa.FA_BACKEND_CUDA_SM90)
     st = lib.fwd(p)

@@ -46,11 +46,10 @@ int32_t* allocate() {
 }  // namespace
 
 int32_t* unit_counter(int device, void* stream) {
-    if (device < 0 || device >= kMaxDevices) return nullptr;
+    if (device < 0 || device >= kMaxDevices || capturing(stream)) return nullptr;
     Pool& pool = g_pools[device];
     int32_t* pairs = pool.pairs.load(std::memory_order_acquire);
     if (pairs == nullptr) {
-        if (capturing(stream)) return nullptr;
         std::lock_guard<std::mutex> lock(pool.mutex);
         pairs = pool.pairs.load(std::memory_order_relaxed);
         if (pairs == nullptr) {
