@@ -32,6 +32,7 @@ def main():
     ap.add_argument("--hdims", default="64,128,256")
     ap.add_argument("--ranges", default="128-1024,512-4096,2048-8192")
     ap.add_argument("--iters", type=int, default=20)
+    ap.add_argument("--e4m3", action="store_true", help="the fa3 rows take e4m3 casts of q, k, v (descales 1)")
     ap.add_argument("--envs", default="",
                     help="extra fa3 rows under FLASHATTN_SM90_* settings (fwd_knobs.h): NAME=VAR=VALUE[&VAR=VALUE],...")
     args = ap.parse_args()
@@ -50,6 +51,7 @@ def main():
             cu = torch.tensor([0] + [sum(lens[:i + 1]) for i in range(len(lens))], dtype=torch.int32, device="cuda")
             total, longest = sum(lens), max(lens)
             q, k, v = (torch.randn(total, h, d, device="cuda", generator=gen).to(torch.bfloat16) for _ in range(3))
+            q8k8v8 = tuple(x.to(torch.float8_e4m3fn) for x in (q, k, v)) if args.e4m3 else None
             out = torch.empty_like(q)
             lse = torch.empty(h, total, device="cuda")
             # The padded batch the SDPA backends get: (batch, longest, heads, d), zeros past each sequence.
@@ -65,8 +67,9 @@ def main():
                                            + [("fa2", fa.FA_BACKEND_CUDA_SM80, {})]):
                     os.environ.update(env)
                     try:
-                        p = fa.fill_fwd_varlen(lib, torch, q, k, v, out, lse, cu, cu, longest, longest, causal=causal,
-                                               backend=backend)
+                        qq, kk, vv = (q, k, v) if not (args.e4m3 and backend == fa.FA_BACKEND_CUDA_SM90) else q8k8v8
+                        p = fa.fill_fwd_varlen(lib, torch, qq, kk, vv, out, lse, cu, cu, longest, longest,
+                                               causal=causal, backend=backend)
                         if lib.fwd(p) != fa.FA_OK:
                             raise RuntimeError(lib.last_error())
                         row[name] = flops / time_ms(lambda: lib.fwd(p), 3, args.iters) / 1e9

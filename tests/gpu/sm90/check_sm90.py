@@ -403,7 +403,7 @@ VARIANTS = [({"FLASHATTN_SM90_BLOCK_N": "wide"}, False, (64,), (torch.bfloat16, 
 # the 128-key blocks, head_dim 64 with the 192- and 128-row tiles, and the tile orders.
 FP8_VARIANTS = [("FLASHATTN_SM90_BLOCK_N", "wide", (64, 128)), ("FLASHATTN_SM90_BLOCK_N", "narrow", (64, 128)),
                 ("FLASHATTN_SM90_BLOCK_M", "192", (64,)), ("FLASHATTN_SM90_BLOCK_M", "128", (64,)),
-                ("FLASHATTN_SM90_GRID", "dynamic", (64, 256))]  # the dynamic order falls back to the static one
+                ("FLASHATTN_SM90_GRID", "dynamic", (64, 256)), ("FLASHATTN_SM90_GRID", "persistent", (128,))]
 VARIANT_SHAPES = [(2, 1000, 1000, 4, 2), (4, 1300, 1300, 8, 8), (1, 1000, 17, 4, 4), (1, 17, 1000, 4, 4)]
 # Head dims between the compiled ones run on the next larger kernel with zero columns (fwd_api.cu): (dtype, d).
 PADDED = [(torch.bfloat16, 8), (torch.bfloat16, 32), (torch.float16, 80), (torch.bfloat16, 112), (torch.bfloat16, 160),

@@ -42,6 +42,10 @@ __device__ __forceinline__ void init_barriers(const SmemLayout<Cfg>& smem) {
             mbarrier::init(smem.vt_empty(s), Cfg::kConsumerWarps);
         }
     }
+    if constexpr (Cfg::kTransposeV) {
+#pragma unroll
+        for (int s = 0; s < Cfg::kStages; ++s) st_shared_u32(smem.v_end_flag(s), 0u);
+    }
     mbarrier::fence_init();
 }
 
@@ -71,7 +75,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) fwd_kernel(const __grid_cons
             producer.run();
         } else if constexpr (Cfg::kTransposeV) {
             if (tid >= 32) {
-                VTransposer<Cfg> transposer{args, smem, {}};
+                VTransposer<Cfg> transposer{smem, {}, {}};
                 transposer.run(tid / 32 - 1, tid % 32);
             }
         }

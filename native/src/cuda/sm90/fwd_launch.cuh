@@ -72,14 +72,15 @@ TensorMapDesc out_map(const fa_params& p) {
 //   where the units per (batch, head) share factors with the grid (192-row tiles at 8192 keys: 22 units, 132
 //   CTAs, six of which only ever get the unpaired middle tile). H100, bf16, interleaved A/B, two runs, 4-16k
 //   keys: head_dim 64 +2 to +6%, 128 +1 to +4%, 256 -2 to +5%; 2048 keys: +2 to +4% at 64, +2 to +7% at 128,
-//   0% at 256. At 1024 keys: -3 to +2%, so the static order stays below 2048.
+//   0% at 256; e4m3, 2-16k keys: +1 to +5% at 64, -3 to +3% at 128, 0 to +5% at 256. At 1024 keys: -3 to
+//   +2%, so the static order stays below 2048.
 // - Packed sequences of unequal lengths make tiles of unequal cost, which the static order balances badly.
 //   One CTA per unit lets the hardware's block scheduler balance them (H100, bf16, 16k tokens of lengths
 //   uniform in 128-1024, against the static order: +33% at head_dim 64 and +13% at 128 non-causal, +10% / +23%
 //   causal), and the dynamic order does better still at head_dim <= 128, where it keeps loading the next tile
 //   while the last one ends: +12 to +22% at 128-1024, +2 to +11% at 512-4096, +19 to +44% at 100-900 (head_dim
-//   64). At head_dim 256 it is -4 to +6%: one CTA per unit stays.
-// - The dynamic order needs the producer to walk the units alone: the FP8 V transposer walks the static one.
+//   64); e4m3: +22 to +27% at 128-1024, +6 to +14% at 512-4096. At head_dim 256 it is -4 to +6% (e4m3 0 to
+//   +2%): one CTA per unit stays.
 template <class Cfg>
 GridMode grid_mode(const fa_params& p) {
     GridMode mode = grid_mode_override();
@@ -88,7 +89,6 @@ GridMode grid_mode(const fa_params& p) {
         else if (p.causal && p.seqlen_q >= 2048 && p.seqlen_k >= 2048) mode = GridMode::kDynamic;
         else mode = GridMode::kPersistent;
     }
-    if (mode == GridMode::kDynamic && Cfg::kTransposeV) mode = packed(p) ? GridMode::kPerUnit : GridMode::kPersistent;
     return mode;
 }
 

@@ -73,11 +73,18 @@ struct Producer {
     }
 
     // After the last tile: m_block -1 tells the consumers to stop, with a plain arrival on Q's barrier,
-    // which completes its phase without bytes.
+    // which completes its phase without bytes. The FP8 transposer warps, which see only the stream of V
+    // blocks, stop at the next V stage's end flag, delivered the same way once the stage is free.
     __device__ __forceinline__ void hand_over_end(uint32_t tile_parity) {
         mbarrier::wait<Cfg::kParkProducer>(smem.q_empty(), tile_parity ^ 1u);
         st_shared_v2_u32(smem.tile_slot(), static_cast<uint32_t>(-1), 0u);
         mbarrier::arrive(smem.q_full());
+        if constexpr (Cfg::kTransposeV) {
+            const int s = v_pipe.stage;
+            mbarrier::wait<Cfg::kParkProducer>(smem.v_empty(s), v_pipe.phase ^ 1u);
+            st_shared_u32(smem.v_end_flag(s), 1u);
+            mbarrier::arrive(smem.v_full(s));
+        }
     }
 
     __device__ void run() {

@@ -42,8 +42,10 @@ struct SmemLayout {
 
     // The producer's hand-over of the next tile to the consumers (TileCoord: m_block, bh).
     static constexpr uint32_t kTileSlot = kSink + 16;
+    // FP8: one word per V stage, set on the stage after the last V block to stop the transposer warps.
+    static constexpr uint32_t kVEndFlags = kTileSlot + 8;
 
-    static constexpr uint32_t kBytes = kTileSlot + 8;
+    static constexpr uint32_t kBytes = kVEndFlags + 4 * Cfg::kStages;
     // The dynamic-smem base is only guaranteed 16-byte aligned: room to round it up to 1024.
     static constexpr uint32_t kAllocBytes = kBytes + 1024;
     static_assert(kAllocBytes <= 227 * 1024, "exceeds the 227 KiB of shared memory a Hopper CTA may use");
@@ -58,6 +60,7 @@ struct SmemLayout {
     __device__ __forceinline__ uint32_t bar(uint32_t slot) const { return base + kBarriers + 8 * slot; }
     __device__ __forceinline__ uint32_t sink() const { return base + kSink; }
     __device__ __forceinline__ uint32_t tile_slot() const { return base + kTileSlot; }
+    __device__ __forceinline__ uint32_t v_end_flag(int s) const { return base + kVEndFlags + 4 * s; }
 
     __device__ __forceinline__ uint32_t q_full() const { return bar(kBarQFull); }
     __device__ __forceinline__ uint32_t q_empty() const { return bar(kBarQEmpty); }

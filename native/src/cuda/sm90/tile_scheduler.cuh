@@ -11,8 +11,8 @@
 // together and stay on neighbouring heads. An odd middle m-block is a unit of its own.
 //
 // Variable length (packed tensors, cu_seqlens): every sequence gets the m-blocks of the longest one, and
-// the positions past a shorter sequence's end are skipped by the walkers of this order alike: the producer,
-// which hands each tile to the consumers, and the FP8 V transposer.
+// the positions past a shorter sequence's end are skipped. Only the producer walks this order; it hands each
+// tile to the consumers (producer.cuh).
 //
 // The dynamic order (dynamic_order.cuh) replaces this one where tiles cost unequal amounts (fwd_launch.cuh).
 #pragma once
@@ -21,7 +21,7 @@
 namespace fa::sm90 {
 
 // Which tile: m-block m_block of (batch, head) number bh = batch * num_heads_q + head. The producer hands
-// this to its consumers through shared memory, so only the producer (and the FP8 V transposer) walk an order.
+// this to its consumers through shared memory, so only the producer walks an order.
 struct TileCoord {
     int m_block, bh;
 };

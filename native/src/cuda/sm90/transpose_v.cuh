@@ -13,9 +13,7 @@
 #include "cuda/primitives/sm90/mbarrier.cuh"
 #include "cuda/primitives/sm90/smem.cuh"
 #include "cuda/primitives/sm90/tma.cuh"
-#include "cuda/sm90/fwd_args.h"
 #include "cuda/sm90/smem_layout.cuh"
-#include "cuda/sm90/tile_scheduler.cuh"
 
 namespace fa::sm90 {
 
@@ -42,7 +40,6 @@ struct VTransposer {
 
     static constexpr bool kOwnVtRing = Cfg::kVtStages != Cfg::kStages;
 
-    const FwdArgs& args;
     Smem smem;
     PipeState<Cfg::kStages> pipe;          // V[s]; also Vt[s] unless Vt has its own ring
     PipeState<Cfg::kVtStages> vt_pipe;     // Vt, when kOwnVtRing
@@ -100,37 +97,38 @@ struct VTransposer {
         }
     }
 
-    // Walks the same tiles and key blocks as the TMA thread. Per stage: wait for V[s] (TMA) and for
-    // Vt[s] to be free (the consumers' P·V on it retired: vt_empty), transpose, then hand V[s] back to
-    // the TMA thread (v_empty) and Vt[s] to the consumers (vt_full). With V and Vt released separately,
-    // the next V load overlaps the P·V that still reads Vt.
+    // Takes the V blocks in the order the TMA thread loads them, whatever tiles they belong to, until the
+    // stage whose end flag the TMA thread set after the last one (producer.cuh). Per stage: wait for V[s]
+    // (TMA) and for Vt[s] to be free (the consumers' P·V on it retired: vt_empty), transpose, then hand V[s]
+    // back to the TMA thread (v_empty) and Vt[s] to the consumers (vt_full). With V and Vt released
+    // separately, the next V load overlaps the P·V that still reads Vt. Lane 0 reads the flag: its arrival
+    // on v_empty is what lets the TMA thread write it.
     template <int W>
     __device__ void run(int lane) {
         const LaneAddr a = lane_addr(lane);
         // Byte selectors of the column-2j / column-2j+1 results, swapped for lanes j >= 4 (see above).
         const bool swap = lane >= 16;
         const uint32_t sel_a = swap ? 0x7531u : 0x6420u, sel_b = swap ? 0x6420u : 0x7531u;
-        for (TileScheduler<Cfg::kBlockM> sched(args); sched.valid(args); sched.advance(args)) {
-            const Tile t = sched.tile(args);
-            const BlockRange r = block_range<Cfg::kBlockM, Cfg::kBlockN>(args, t);
-            for (int i = 0; i < r.n_max; ++i) {
-                const int s = pipe.stage;
-                const int ts = kOwnVtRing ? vt_pipe.stage : s;
-                const uint32_t vt_phase = kOwnVtRing ? vt_pipe.phase : pipe.phase;
-                mbarrier::wait_warp<Cfg::kParkTransposer>(smem.v_full(s), pipe.phase);
-                mbarrier::wait_warp<Cfg::kParkTransposer>(smem.vt_empty(ts), vt_phase ^ 1u);
-                transpose_stage<W>(smem.v(s) + a.src, smem.vt(ts) + a.dst, a, sel_a, sel_b);
-                // Generic-proxy loads and stores must be ordered before the async-proxy accesses that
-                // follow the arrivals: the TMA refill of V[s] and the consumers' wgmma reads of Vt[ts].
-                tma::fence_proxy_async_smem();
-                __syncwarp();
-                if (lane == 0) {
-                    mbarrier::arrive(smem.v_empty(s));
-                    mbarrier::arrive(smem.vt_full(ts));
-                }
-                pipe.advance();
-                if constexpr (kOwnVtRing) vt_pipe.advance();
+        for (;;) {
+            const int s = pipe.stage;
+            const int ts = kOwnVtRing ? vt_pipe.stage : s;
+            const uint32_t vt_phase = kOwnVtRing ? vt_pipe.phase : pipe.phase;
+            mbarrier::wait_warp<Cfg::kParkTransposer>(smem.v_full(s), pipe.phase);
+            uint32_t end = 0;
+            if (lane == 0) end = ld_shared_u32(smem.v_end_flag(s));
+            if (__shfl_sync(0xffffffffu, end, 0) != 0) break;
+            mbarrier::wait_warp<Cfg::kParkTransposer>(smem.vt_empty(ts), vt_phase ^ 1u);
+            transpose_stage<W>(smem.v(s) + a.src, smem.vt(ts) + a.dst, a, sel_a, sel_b);
+            // Generic-proxy loads and stores must be ordered before the async-proxy accesses that
+            // follow the arrivals: the TMA refill of V[s] and the consumers' wgmma reads of Vt[ts].
+            tma::fence_proxy_async_smem();
+            __syncwarp();
+            if (lane == 0) {
+                mbarrier::arrive(smem.v_empty(s));
+                mbarrier::arrive(smem.vt_full(ts));
             }
+            pipe.advance();
+            if constexpr (kOwnVtRing) vt_pipe.advance();
         }
     }
 
