@@ -79,8 +79,8 @@ TensorMapDesc out_map(const fa_params& p) {
 //   uniform in 128-1024, against the static order: +33% at head_dim 64 and +13% at 128 non-causal, +10% / +23%
 //   causal), and the dynamic order does better still at head_dim <= 128, where it keeps loading the next tile
 //   while the last one ends: +12 to +22% at 128-1024, +2 to +11% at 512-4096, +19 to +44% at 100-900 (head_dim
-//   64); e4m3: +22 to +27% at 128-1024, +6 to +14% at 512-4096. At head_dim 256 it is -4 to +6% (e4m3 0 to
-//   +2%): one CTA per unit stays.
+//   64); e4m3: +22 to +27% at 128-1024, +6 to +14% at 512-4096. At head_dim 256 it is -4 to +6% (bf16): one
+//   CTA per unit stays.
 template <class Cfg>
 GridMode grid_mode(const fa_params& p) {
     GridMode mode = grid_mode_override();
