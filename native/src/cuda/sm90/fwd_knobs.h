@@ -31,7 +31,7 @@ inline int tall_block_m_override() {
 
 // FLASHATTN_SM90_GRID=persistent / per_unit / dynamic: one CTA per SM walking the static order of the units,
 // one CTA per unit (the hardware's block scheduler balances units of unequal cost), or one CTA per SM drawing
-// units from a global counter (dynamic_order.cuh; 16-bit inputs), whatever launch_fwd would choose.
+// units from a global counter (dynamic_order.cuh), whatever launch_fwd would choose.
 enum class GridMode { kDefault, kPersistent, kPerUnit, kDynamic };
 inline GridMode grid_mode_override() {
     if (env_is("FLASHATTN_SM90_GRID", "persistent")) return GridMode::kPersistent;

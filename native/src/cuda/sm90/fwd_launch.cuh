@@ -96,10 +96,10 @@ GridMode grid_mode(const fa_params& p) {
 // K and V hold (32 MiB below 4096 keys, 16 MiB for packed sequences, sized by the longest). Where a tile visits
 // few key blocks, each reads its head's whole K and V and the heads of a group are re-read one m-block later,
 // so the group must stay in L2 (50 MiB on the H100): H100, causal, 1-2k keys, against the static order: 16-32
-// MiB -3 to +7%, 64 MiB -2 to -17%, 128 MiB -13 to -40%; packed, 128-4096 keys: 16 MiB beats 32 by 0 to 9%
-// and 64 by 1 to 11%. Long tiles walk their keys in step with their neighbours and need fewer heads resident,
-// but want many in a group: from 4096 keys 64 MiB +0 to +13%, 128 MiB -1 to +5%, 32 MiB -5 to +6%, 16 MiB -14
-// to +3%.
+// MiB -3 to +7%, 64 MiB -2 to -17%, 128 MiB -11 to -40%; packed, 128-4096 keys, 16 MiB against 32: -2 to +8%,
+// against 64: +0.5 to +16%. Long tiles walk their keys in step with their neighbours and need fewer heads
+// resident, but want many in a group: from 4096 keys 64 MiB +0 to +13%, 128 MiB -3 to +5%, 32 MiB -9 to +6%,
+// 16 MiB -14 to +3%.
 template <class Cfg>
 int l2_group_bh(const fa_params& p) {
     const int forced_mib = l2_group_mib_override();
