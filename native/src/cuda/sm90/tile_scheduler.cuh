@@ -63,7 +63,6 @@ struct TileScheduler {
         const int j = unit % a.units_per_bh;
         return TileCoord{second ? j : a.num_m_blocks - 1 - j, unit / a.units_per_bh};
     }
-    __device__ __forceinline__ Tile tile(const FwdArgs& a) const { return make_tile(a, coord(a)); }
 
     __device__ __forceinline__ void advance(const FwdArgs& a) {
         step(a);
@@ -85,7 +84,7 @@ private:
     __device__ __forceinline__ void skip_empty(const FwdArgs& a) {
         if (a.cu_seqlens_q == nullptr) return;
         while (valid(a)) {
-            const Tile t = tile(a);
+            const Tile t = make_tile(a, coord(a));
             if (t.m_block * kBlockM < t.seqlen_q) return;
             step(a);
         }
