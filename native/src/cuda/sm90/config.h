@@ -231,10 +231,13 @@ struct FwdConfig {
     // lose to one in 8. (One in 8 had measured +0-8% over none before the two loop bodies.) head_dim 96, one
     // in 16 against none: +1.1 to +6.4% (bf16, 1-16k, causal or not), then 4 partial maxima +0 to +7.5%.
     // At head_dim 128 and 256 both cost (polynomials -2 to -6%, partial maxima -1 to -5% at 256).
+    // e4m3 at head_dim 64 takes 2 partial maxima: against 4, two runs at 1-16k keys, -4.7 to +9.8% (mean
+    // +1.8%, 3 of 16 cells below 1.0); bf16 there: -0.3 to -3%. One exponential in 8 or in 32 lost again to
+    // one in 16 (-1 to -12%), bf16 and e4m3, 2-16k keys, the 192-row tiles included.
     // FA_SM90_TUNE_EXP_POLY overrides the share for tuning builds.
     static constexpr int kExpPolyEvery = FA_SM90_TUNE_EXP_POLY >= 0 ? FA_SM90_TUNE_EXP_POLY : kHeadDim <= 96 ? 16 : 0;
     static constexpr int kMaxChains =
-        FA_SM90_TUNE_MAX_CHAINS > 0 ? FA_SM90_TUNE_MAX_CHAINS : kHeadDim <= 96 ? 4 : 1;
+        FA_SM90_TUNE_MAX_CHAINS > 0 ? FA_SM90_TUNE_MAX_CHAINS : kHeadDim > 96 ? 1 : kFp8 ? 2 : 4;
 
     static_assert(kHeadDim % kMmaK == 0, "head_dim must be a multiple of the wgmma K");
     // 16-bit V is read MN-major straight from the TMA tile: the P·V wgmma's N (= head_dim) must be whole
