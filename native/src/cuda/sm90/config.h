@@ -233,7 +233,7 @@ struct FwdConfig {
     // At head_dim 128 and 256 both cost (polynomials -2 to -6%, partial maxima -1 to -5% at 256).
     // e4m3 at head_dim 64 takes 2 partial maxima: against 4, two runs at 1-16k keys, -4.7 to +9.8% (mean
     // +1.8%, 2 of 16 cells below 1.0); bf16 there: -0.3 to -3%. One exponential in 8 or in 32 lost again to
-    // one in 16 (-12 to +2%, 16 of 24 cells below -1%), bf16 and e4m3, 2-16k keys, 192-row tiles included.
+    // one in 16 (-12 to +2%, 20 of 24 cells below -1%), bf16 and e4m3, 2-16k keys, 192-row tiles included.
     // FA_SM90_TUNE_EXP_POLY overrides the share for tuning builds.
     static constexpr int kExpPolyEvery = FA_SM90_TUNE_EXP_POLY >= 0 ? FA_SM90_TUNE_EXP_POLY : kHeadDim <= 96 ? 16 : 0;
     static constexpr int kMaxChains =
