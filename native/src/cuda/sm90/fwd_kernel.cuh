@@ -42,6 +42,7 @@ __device__ __forceinline__ void init_barriers(const SmemLayout<Cfg>& smem) {
             mbarrier::init(smem.vt_empty(s), Cfg::kConsumerWarps);
         }
     }
+    // Not a barrier, but state the same thread readies before the CTA synchronises: the V stages' end flags.
     if constexpr (Cfg::kTransposeV) {
 #pragma unroll
         for (int s = 0; s < Cfg::kStages; ++s) st_shared_u32(smem.v_end_flag(s), 0u);
