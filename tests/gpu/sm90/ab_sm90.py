@@ -7,6 +7,8 @@ backward).
 
   python3 ab_sm90.py --libs NAME=PATH,NAME=PATH [--hdims 128,256] [--seqlens 2048,8192] [--dtypes bf16,e4m3,fa2,fa2bwd]
 
+dtypes bf16kv1 and bf16q0 run bf16 with the K/V (one head for all) or Q (head stride 0) of every head in L2.
+
 A build may also be a library with environment settings, read by the library on every call
 (native/src/cuda/sm90/fwd_knobs.h): NAME=PATH@VAR=VALUE[&VAR=VALUE...], e.g.
   --libs default=build/lib/libflashattn.so,narrow=build/lib/libflashattn.so@FLASHATTN_SM90_BLOCK_N=narrow
@@ -98,6 +100,13 @@ def main():
                     peer = flash_fwd_bwd(q, k, v, causal) if dt == "fa2bwd" else sdpa(q, k, v, causal, peer_name)
                     backend = fa.FA_BACKEND_CUDA_SM80 if fa2 else fa.FA_BACKEND_CUDA_SM90
                     qq, kk, vv = (q, k, v) if dt != "e4m3" else (x.to(torch.float8_e4m3fn) for x in (q, k, v))
+                    # Diagnostics of memory latency (bf16; the peer runs the ordinary shape): "bf16kv1" gives
+                    # every query head one shared K/V head, so a batch's K/V stay in L2; "bf16q0" gives every
+                    # head the same Q rows (head stride 0), so Q loads hit L2.
+                    if dt == "bf16kv1":
+                        kk, vv = k[:, :, :1].contiguous(), v[:, :, :1].contiguous()
+                    elif dt == "bf16q0":
+                        qq = q[:, :, :1].expand(-1, -1, h, -1)
                     fns = []
                     for n, lib in libs:
                         try:

@@ -87,6 +87,10 @@
 #ifndef FA_SM90_TUNE_D96_BLOCK_M
 #define FA_SM90_TUNE_D96_BLOCK_M -1
 #endif
+// Tuning builds: the K/V ring depth of the 16-bit head_dim-64 kernels with 128-key blocks (default 3).
+#ifndef FA_SM90_TUNE_D64_STAGES
+#define FA_SM90_TUNE_D64_STAGES -1
+#endif
 #ifndef FA_SM90_TUNE_MAX_CHAINS
 #define FA_SM90_TUNE_MAX_CHAINS -1
 #endif
@@ -128,8 +132,12 @@ struct FwdConfig {
     }
     static constexpr int kBlockN =
         kBlockN_ != 0 ? kBlockN_ : kConsumerWarpgroups == 3 ? FA_SM90_TUNE_M192_BLOCK_N : default_block_n();
-    static constexpr int kStages =
-        kHeadDim == 96 && FA_SM90_TUNE_D96_STAGES > 0 ? FA_SM90_TUNE_D96_STAGES : kHeadDim <= 64 ? 3 : 2;
+    static constexpr int default_stages() {
+        if (kHeadDim == 96 && FA_SM90_TUNE_D96_STAGES > 0) return FA_SM90_TUNE_D96_STAGES;
+        if (kHeadDim <= 64 && !kFp8 && kBlockN <= 128 && FA_SM90_TUNE_D64_STAGES > 0) return FA_SM90_TUNE_D64_STAGES;
+        return kHeadDim <= 64 ? 3 : 2;
+    }
+    static constexpr int kStages = default_stages();
 
     // TMA boxes and wgmma operands share one layout: rows of one swizzle span, a tile split into column
     // chunks of that span. 128 bytes where a row is whole 128-byte chunks, else 64 (e4m3 head_dim 64,
