@@ -28,6 +28,7 @@
 #include "cuda/sm90/softmax.cuh"
 #include "cuda/sm90/tile_gemms.cuh"
 #include "cuda/sm90/tile_scheduler.cuh"
+#include "cuda/sm90/trace.cuh"
 
 namespace fa::sm90 {
 
@@ -59,6 +60,11 @@ struct Consumer {
     FragmentCoords fc;
     PipeState<Cfg::kStages> k_pipe;
     PipeState<Cfg::kTransposeV ? Cfg::kVtStages : Cfg::kStages> v_pipe;  // the Vt ring for FP8
+    int tile_count = 0;  // tiles done, for trace builds (trace.cuh)
+
+    __device__ __forceinline__ void stamp(int event) const {
+        if (tid == 0) trace_stamp(args, tile_count, wg, event);
+    }
 
     __device__ __forceinline__ Consumer(const FwdArgs& a, Smem s, int wg_, int tid_)
         : args(a), smem(s), wg(wg_), tid(tid_), fc(tid_) {}
@@ -93,12 +99,14 @@ struct Consumer {
         // tile, and its program order puts the read before that arrival.
         for (uint32_t tile_parity = 0;; tile_parity ^= 1u) {
             mbarrier::wait_warp<Cfg::kParkConsumers>(smem.q_full(), tile_parity);
+            stamp(0);
             uint32_t m_block = 0, bh = 0;
             if (tid % 32 == 0) ld_shared_v2_u32(smem.tile_slot(), m_block, bh);
             m_block = __shfl_sync(0xffffffffu, m_block, 0);
             bh = __shfl_sync(0xffffffffu, bh, 0);
             if (static_cast<int>(m_block) < 0) break;
             process_tile(make_tile(args, TileCoord{static_cast<int>(m_block), static_cast<int>(bh)}));
+            ++tile_count;
         }
         // The staging tiles must outlive the last TMA stores that read them.
         if (Cfg::kTmaStoreO && args.o_tma && tid == 0) tma::wait_group<0>();
@@ -106,6 +114,7 @@ struct Consumer {
 
     __device__ __forceinline__ void process_tile(const Tile& t) {
         const BlockRange range = block_range<Cfg::kBlockM, Cfg::kBlockN>(args, t);
+        if (tid == 0) trace_word(args, tile_count, wg, 7, static_cast<uint32_t>(range.n_max));
         const int row_base = t.m_block * Cfg::kBlockM + wg * Cfg::kRowsPerConsumer;
         const int rows[2] = {row_base + fc.row0, row_base + fc.row0 + 8};
         const uint32_t q_rows = smem.q() + wg * Cfg::kRowsPerConsumer * Cfg::kSwizzleBytes;
@@ -134,6 +143,7 @@ struct Consumer {
             their_turn();
             wgmma::wait_group<0>();
             wgmma::fence_operands(s);
+            stamp(1);
             release(smem.k_empty(k_pipe.stage));
             k_pipe.advance();
             if (range.n_max == 1) release(smem.q_empty());
@@ -141,6 +151,7 @@ struct Consumer {
                 apply_mask(s, fc, rows, n * Cfg::kBlockN, t.seqlen_k, t.seqlen_q, args.causal != 0);
             softmax.template update<true>(s, o_scale);
             P::pack(s, p);
+            stamp(2);
 
             // One key block with the intra-warpgroup overlap. kMask: 0 = the block needs no mask, 1 = it
             // does, 2 = test n >= mask_from at run time.
@@ -194,6 +205,7 @@ struct Consumer {
             }
 
             // Last block's P·V.
+            stamp(3);
             mbarrier::wait_warp<Cfg::kParkConsumers>(v_ready(v_pipe.stage), v_pipe.phase);
             wgmma::fence_operands(o);
             wgmma::fence_operands(p);
@@ -202,12 +214,14 @@ struct Consumer {
             wgmma::commit_group();
             wgmma::wait_group<0>();
             wgmma::fence_operands(o);
+            stamp(4);
             release(v_done(v_pipe.stage));
             v_pipe.advance();
         }
 
         float o_factor[2], lse[2];
         softmax.finalize(args.out_scale, args.scale, o_factor, lse);
+        stamp(6);
 #if defined(FA_SM90_TUNE_NO_STORE)  // timing only: O computed, stores skipped (wrong results)
         if (o[0] == 1234.5f && lse[0] == 5.4321f)
 #endif
@@ -218,6 +232,7 @@ struct Consumer {
             else
                 store_output<OutT>(args, o, o_factor, lse, fc, rows, t);
         }
+        stamp(5);
     }
 };
 

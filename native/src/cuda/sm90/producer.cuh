@@ -10,6 +10,7 @@
 #include "cuda/sm90/fwd_args.h"
 #include "cuda/sm90/smem_layout.cuh"
 #include "cuda/sm90/tile_scheduler.cuh"
+#include "cuda/sm90/trace.cuh"
 
 namespace fa::sm90 {
 
@@ -20,6 +21,7 @@ struct Producer {
     const FwdArgs& args;
     Smem smem;
     PipeState<Cfg::kStages> k_pipe, v_pipe;
+    int tile_count = 0;  // tiles handed over, for trace builds (trace.cuh)
 
     // One box per column chunk; out-of-range rows and columns arrive as zeros.
     __device__ __forceinline__ void load_tile(uint32_t dst, uint32_t chunk_bytes, const TensorMap& map, uint32_t bar,
@@ -57,19 +59,24 @@ struct Producer {
 
         // Q is loaded even for tiles with no visible key, so the consumers' per-tile Q handshake
         // never depends on the mask. The previous tile's consumers free Q after their last Q·K^T.
+        trace_stamp(args, tile_count, kTraceProducer, 0);
         mbarrier::wait<Cfg::kParkProducer>(smem.q_empty(), tile_parity ^ 1u);
+        trace_stamp(args, tile_count, kTraceProducer, 1);
         st_shared_v2_u32(smem.tile_slot(), static_cast<uint32_t>(c.m_block), static_cast<uint32_t>(c.bh));
         mbarrier::arrive_expect_tx(smem.q_full(), Smem::kQBytes);
         load_tile(smem.q(), Smem::kQChunkBytes, args.tma_q, smem.q_full(), t.q_row0 + t.m_block * Cfg::kBlockM,
                   t.head, t.tma_batch);
 
-        if (r.n_max == 0) return;
-        load_k(r.n_max - 1, kv_head, t);
-        for (int n = r.n_max - 2; n >= 0; --n) {
-            load_k(n, kv_head, t);
-            load_v(n + 1, kv_head, t);
+        if (r.n_max > 0) {
+            load_k(r.n_max - 1, kv_head, t);
+            for (int n = r.n_max - 2; n >= 0; --n) {
+                load_k(n, kv_head, t);
+                load_v(n + 1, kv_head, t);
+            }
+            load_v(0, kv_head, t);
         }
-        load_v(0, kv_head, t);
+        trace_stamp(args, tile_count, kTraceProducer, 2);
+        ++tile_count;
     }
 
     // After the last tile: m_block -1 tells the consumers to stop, with a plain arrival on Q's barrier,

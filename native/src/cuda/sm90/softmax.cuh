@@ -97,9 +97,16 @@ struct OnlineSoftmax {
         for (int r = 0; r < 2; ++r) {
             const float sum = cuda::quad_sum(row_sum[r]);
             const bool empty = !(sum > 0.f);  // also catches NaN
+#if FA_SM90_TUNE_FAST_FINALIZE
+            // MUFU reciprocal and log2 (2 ulp, 2^-22 absolute): the IEEE division and logf are long
+            // dependent chains at the end of every tile, which short sequences pay for in full.
+            o_factor[r] = empty ? 0.f : __fdividef(out_scale, sum);
+            const float log_sum = __logf(sum);
+#else
             o_factor[r] = empty ? 0.f : out_scale / sum;
-            lse[r] = empty ? -INFINITY
-                           : row_max[r] * scale + logf(sum) - offset_log2 * 0.69314718055994530942f;
+            const float log_sum = logf(sum);
+#endif
+            lse[r] = empty ? -INFINITY : row_max[r] * scale + log_sum - offset_log2 * 0.69314718055994530942f;
         }
     }
 };
