@@ -91,6 +91,10 @@
 #ifndef FA_SM90_TUNE_D64_STAGES
 #define FA_SM90_TUNE_D64_STAGES -1
 #endif
+// Tuning builds: -DFA_SM90_TUNE_K_BEFORE_Q=0 has the producer load a tile's first K block after its Q.
+#ifndef FA_SM90_TUNE_K_BEFORE_Q
+#define FA_SM90_TUNE_K_BEFORE_Q 1
+#endif
 // Tuning builds: -DFA_SM90_TUNE_FAST_FINALIZE=0 divides by the row sums and takes their log exactly (softmax.cuh).
 #ifndef FA_SM90_TUNE_FAST_FINALIZE
 #define FA_SM90_TUNE_FAST_FINALIZE 1

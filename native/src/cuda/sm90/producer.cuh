@@ -18,6 +18,8 @@ template <class Cfg>
 struct Producer {
     using Smem = SmemLayout<Cfg>;
 
+    static constexpr bool kKBeforeQ = FA_SM90_TUNE_K_BEFORE_Q != 0;
+
     const FwdArgs& args;
     Smem smem;
     PipeState<Cfg::kStages> k_pipe, v_pipe;
@@ -57,6 +59,10 @@ struct Producer {
         const int kv_head = t.head / args.heads_per_kv;
         const BlockRange r = block_range<Cfg::kBlockM, Cfg::kBlockN>(args, t);
 
+        // The first K block goes out before the wait for Q: a ring stage is free long before the previous
+        // tile's consumers free Q (after their last Q·K^T), and K, not Q, was what a new tile waited for.
+        if (kKBeforeQ && r.n_max > 0) load_k(r.n_max - 1, kv_head, t);
+
         // Q is loaded even for tiles with no visible key, so the consumers' per-tile Q handshake
         // never depends on the mask. The previous tile's consumers free Q after their last Q·K^T.
         trace_stamp(args, tile_count, kTraceProducer, 0);
@@ -68,7 +74,7 @@ struct Producer {
                   t.head, t.tma_batch);
 
         if (r.n_max > 0) {
-            load_k(r.n_max - 1, kv_head, t);
+            if (!kKBeforeQ) load_k(r.n_max - 1, kv_head, t);
             for (int n = r.n_max - 2; n >= 0; --n) {
                 load_k(n, kv_head, t);
                 load_v(n + 1, kv_head, t);
