@@ -91,6 +91,10 @@
 #ifndef FA_SM90_TUNE_D64_STAGES
 #define FA_SM90_TUNE_D64_STAGES -1
 #endif
+// Tuning builds: -DFA_SM90_TUNE_Q_SLOTS=1 / 2 gives every kernel one Q slot / two where they fit (smem_layout.cuh).
+#ifndef FA_SM90_TUNE_Q_SLOTS
+#define FA_SM90_TUNE_Q_SLOTS -1
+#endif
 // Tuning builds: -DFA_SM90_TUNE_K_BEFORE_Q=0 has the producer load a tile's first K block after its Q.
 #ifndef FA_SM90_TUNE_K_BEFORE_Q
 #define FA_SM90_TUNE_K_BEFORE_Q 1

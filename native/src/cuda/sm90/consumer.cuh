@@ -60,6 +60,7 @@ struct Consumer {
     FragmentCoords fc;
     PipeState<Cfg::kStages> k_pipe;
     PipeState<Cfg::kTransposeV ? Cfg::kVtStages : Cfg::kStages> v_pipe;  // the Vt ring for FP8
+    PipeState<Smem::kQSlots> q_pipe;  // the Q slot of the current tile
     int tile_count = 0;  // tiles done, for trace builds (trace.cuh)
 
     __device__ __forceinline__ void stamp(int event) const {
@@ -95,13 +96,13 @@ struct Consumer {
         // Warpgroup 0 takes the first turn.
         if (wg == 0) named_barrier_arrive(Bars::turn(0), kTurnThreads);
         // The producer hands over each tile with its Q (producer.cuh), and m_block -1 after the last. Lane 0
-        // reads the slot for its warp: it is the lane whose arrival frees Q, and so the slot, for the next
-        // tile, and its program order puts the read before that arrival.
-        for (uint32_t tile_parity = 0;; tile_parity ^= 1u) {
-            mbarrier::wait_warp<Cfg::kParkConsumers>(smem.q_full(), tile_parity);
+        // reads the hand-over slot for its warp: it is the lane whose arrival frees the Q slot, and with it the
+        // hand-over slot, for a later tile, and its program order puts the read before that arrival.
+        for (;; q_pipe.advance()) {
+            mbarrier::wait_warp<Cfg::kParkConsumers>(smem.q_full(q_pipe.stage), q_pipe.phase);
             stamp(0);
             uint32_t m_block = 0, bh = 0;
-            if (tid % 32 == 0) ld_shared_v2_u32(smem.tile_slot(), m_block, bh);
+            if (tid % 32 == 0) ld_shared_v2_u32(smem.tile_slot(q_pipe.stage), m_block, bh);
             m_block = __shfl_sync(0xffffffffu, m_block, 0);
             bh = __shfl_sync(0xffffffffu, bh, 0);
             if (static_cast<int>(m_block) < 0) break;
@@ -117,7 +118,8 @@ struct Consumer {
         if (tid == 0) trace_word(args, tile_count, wg, 7, static_cast<uint32_t>(range.n_max));
         const int row_base = t.m_block * Cfg::kBlockM + wg * Cfg::kRowsPerConsumer;
         const int rows[2] = {row_base + fc.row0, row_base + fc.row0 + 8};
-        const uint32_t q_rows = smem.q() + wg * Cfg::kRowsPerConsumer * Cfg::kSwizzleBytes;
+        const uint32_t q_rows = smem.q(q_pipe.stage) + wg * Cfg::kRowsPerConsumer * Cfg::kSwizzleBytes;
+        const uint32_t q_empty = smem.q_empty(q_pipe.stage);
 
         float o[Gemms::kNumO];
 #pragma unroll
@@ -125,7 +127,7 @@ struct Consumer {
         Softmax softmax(args.scale_log2, Cfg::kPOffsetLog2, Cfg::kRescaleLog2);
 
         if (range.n_max == 0) {
-            release(smem.q_empty());
+            release(q_empty);
         } else {
             float s[Gemms::kNumS];
             uint32_t p[Gemms::kNumP];
@@ -146,7 +148,7 @@ struct Consumer {
             stamp(1);
             release(smem.k_empty(k_pipe.stage));
             k_pipe.advance();
-            if (range.n_max == 1) release(smem.q_empty());
+            if (range.n_max == 1) release(q_empty);
             if (n >= range.mask_from)
                 apply_mask(s, fc, rows, n * Cfg::kBlockN, t.seqlen_k, t.seqlen_q, args.causal != 0);
             softmax.template update<true>(s, o_scale);
@@ -174,7 +176,7 @@ struct Consumer {
                 wgmma::fence_operands(s);
                 release(smem.k_empty(k_pipe.stage));
                 k_pipe.advance();
-                if (n == 0) release(smem.q_empty());
+                if (n == 0) release(q_empty);
                 if (kMask == 1 || (kMask == 2 && n >= range.mask_from))
                     apply_mask(s, fc, rows, n * Cfg::kBlockN, t.seqlen_k, t.seqlen_q, args.causal != 0);
                 const bool rescale = softmax.template update<false>(s, o_scale);

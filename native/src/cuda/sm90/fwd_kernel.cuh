@@ -20,8 +20,11 @@ namespace fa::sm90 {
 
 template <class Cfg>
 __device__ __forceinline__ void init_barriers(const SmemLayout<Cfg>& smem) {
-    mbarrier::init(smem.q_full(), 1);   // the producer's arrive.expect_tx; TMA pays the bytes
-    mbarrier::init(smem.q_empty(), Cfg::kConsumerWarps);  // one arrival per consumer warp
+#pragma unroll
+    for (int q = 0; q < SmemLayout<Cfg>::kQSlots; ++q) {
+        mbarrier::init(smem.q_full(q), 1);   // the producer's arrive.expect_tx; TMA pays the bytes
+        mbarrier::init(smem.q_empty(q), Cfg::kConsumerWarps);  // one arrival per consumer warp
+    }
 #pragma unroll
     for (int s = 0; s < Cfg::kStages; ++s) {
         mbarrier::init(smem.k_full(s), 1);

@@ -23,6 +23,7 @@ struct Producer {
     const FwdArgs& args;
     Smem smem;
     PipeState<Cfg::kStages> k_pipe, v_pipe;
+    PipeState<Smem::kQSlots> q_pipe;  // the Q slot of the next tile
     int tile_count = 0;  // tiles handed over, for trace builds (trace.cuh)
 
     // One box per column chunk; out-of-range rows and columns arrive as zeros.
@@ -54,7 +55,7 @@ struct Producer {
     // Q, then the key blocks of one tile. The tile's coordinates go to the consumers through shared memory
     // once the previous tile has freed Q (the consumers read them before they free it) and before Q's
     // barrier can complete: the arrival on it releases the write to the consumers that wait on it.
-    __device__ __forceinline__ void load_tile_blocks(TileCoord c, uint32_t tile_parity) {
+    __device__ __forceinline__ void load_tile_blocks(TileCoord c) {
         const Tile t = make_tile(args, c);
         const int kv_head = t.head / args.heads_per_kv;
         const BlockRange r = block_range<Cfg::kBlockM, Cfg::kBlockN>(args, t);
@@ -64,14 +65,18 @@ struct Producer {
         if (kKBeforeQ && r.n_max > 0) load_k(r.n_max - 1, kv_head, t);
 
         // Q is loaded even for tiles with no visible key, so the consumers' per-tile Q handshake
-        // never depends on the mask. The previous tile's consumers free Q after their last Q·K^T.
+        // never depends on the mask. The consumers free a Q slot after their last Q·K^T of its tile: with two
+        // slots, that is the tile before the previous one, so this Q goes out as soon as the previous tile's
+        // K and V have.
+        const int qs = q_pipe.stage;
         trace_stamp(args, tile_count, kTraceProducer, 0);
-        mbarrier::wait<Cfg::kParkProducer>(smem.q_empty(), tile_parity ^ 1u);
+        mbarrier::wait<Cfg::kParkProducer>(smem.q_empty(qs), q_pipe.phase ^ 1u);
         trace_stamp(args, tile_count, kTraceProducer, 1);
-        st_shared_v2_u32(smem.tile_slot(), static_cast<uint32_t>(c.m_block), static_cast<uint32_t>(c.bh));
-        mbarrier::arrive_expect_tx(smem.q_full(), Smem::kQBytes);
-        load_tile(smem.q(), Smem::kQChunkBytes, args.tma_q, smem.q_full(), t.q_row0 + t.m_block * Cfg::kBlockM,
+        st_shared_v2_u32(smem.tile_slot(qs), static_cast<uint32_t>(c.m_block), static_cast<uint32_t>(c.bh));
+        mbarrier::arrive_expect_tx(smem.q_full(qs), Smem::kQBytes);
+        load_tile(smem.q(qs), Smem::kQChunkBytes, args.tma_q, smem.q_full(qs), t.q_row0 + t.m_block * Cfg::kBlockM,
                   t.head, t.tma_batch);
+        q_pipe.advance();
 
         if (r.n_max > 0) {
             if (!kKBeforeQ) load_k(r.n_max - 1, kv_head, t);
@@ -88,10 +93,11 @@ struct Producer {
     // After the last tile: m_block -1 tells the consumers to stop, with a plain arrival on Q's barrier,
     // which completes its phase without bytes. The FP8 transposer warps, which see only the stream of V
     // blocks, stop at the next V stage's end flag, delivered the same way once the stage is free.
-    __device__ __forceinline__ void hand_over_end(uint32_t tile_parity) {
-        mbarrier::wait<Cfg::kParkProducer>(smem.q_empty(), tile_parity ^ 1u);
-        st_shared_v2_u32(smem.tile_slot(), static_cast<uint32_t>(-1), 0u);
-        mbarrier::arrive(smem.q_full());
+    __device__ __forceinline__ void hand_over_end() {
+        const int qs = q_pipe.stage;
+        mbarrier::wait<Cfg::kParkProducer>(smem.q_empty(qs), q_pipe.phase ^ 1u);
+        st_shared_v2_u32(smem.tile_slot(qs), static_cast<uint32_t>(-1), 0u);
+        mbarrier::arrive(smem.q_full(qs));
         if constexpr (Cfg::kTransposeV) {
             const int s = v_pipe.stage;
             mbarrier::wait<Cfg::kParkProducer>(smem.v_empty(s), v_pipe.phase ^ 1u);
@@ -101,22 +107,20 @@ struct Producer {
     }
 
     __device__ void run() {
-        uint32_t tile_parity = 0;
         if (args.unit_counter != nullptr) {
             // The next unit is drawn before this one's loads go out, so the atomic's round trip overlaps them.
-            for (int u = DynamicOrder::with_rows<Cfg::kBlockM>(args, DynamicOrder::first()); u != DynamicOrder::kEnd;
-                 tile_parity ^= 1u) {
+            for (int u = DynamicOrder::with_rows<Cfg::kBlockM>(args, DynamicOrder::first()); u != DynamicOrder::kEnd;) {
                 const int next = DynamicOrder::draw(args);
-                load_tile_blocks(DynamicOrder::coord(args, u), tile_parity);
+                load_tile_blocks(DynamicOrder::coord(args, u));
                 u = DynamicOrder::with_rows<Cfg::kBlockM>(args, next);
             }
-            hand_over_end(tile_parity);
+            hand_over_end();
             DynamicOrder::finish(args);
             return;
         }
-        for (TileScheduler<Cfg::kBlockM> sched(args); sched.valid(args); sched.advance(args), tile_parity ^= 1u)
-            load_tile_blocks(sched.coord(args), tile_parity);
-        hand_over_end(tile_parity);
+        for (TileScheduler<Cfg::kBlockM> sched(args); sched.valid(args); sched.advance(args))
+            load_tile_blocks(sched.coord(args));
+        hand_over_end();
     }
 };
 
