@@ -12,17 +12,19 @@ namespace fa::sm90 {
 template <int kNumS>
 __device__ __forceinline__ void apply_mask(float (&s)[kNumS], const FragmentCoords& fc, const int (&rows)[2],
                                            int key0, int seqlen_k, int seqlen_q, bool causal) {
-    int limit[2];  // first key index (relative to key0) this row may not see
+    // The first key index this row may not see, relative to key0 + col0: the test of element e is then against
+    // its column's compile-time part alone (col_of(e) - col0), one compare with an immediate per element.
+    int limit[2];
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
         long long lim = seqlen_k;
         if (causal) lim = min(lim, static_cast<long long>(rows[r]) + seqlen_k - seqlen_q + 1);
         lim -= key0;
-        limit[r] = static_cast<int>(max(-1LL, min(lim, static_cast<long long>(kNumS * 4))));
+        limit[r] = static_cast<int>(max(-1LL, min(lim, static_cast<long long>(kNumS * 4)))) - fc.col0;
     }
 #pragma unroll
     for (int e = 0; e < kNumS; ++e)
-        if (fc.col_of(e) >= limit[FragmentCoords::row_of(e)]) s[e] = -INFINITY;
+        if ((e >> 2) * 8 + (e & 1) >= limit[FragmentCoords::row_of(e)]) s[e] = -INFINITY;
 }
 
 }  // namespace fa::sm90
