@@ -52,9 +52,10 @@ struct Producer {
         v_pipe.advance();
     }
 
-    // Q, then the key blocks of one tile. The tile's coordinates go to the consumers through shared memory
-    // once the previous tile has freed Q (the consumers read them before they free it) and before Q's
-    // barrier can complete: the arrival on it releases the write to the consumers that wait on it.
+    // The first K block, Q, then the other key blocks of one tile. The tile's coordinates go to the consumers
+    // through the Q slot's hand-over word once an earlier tile has freed that slot (the consumers read the word
+    // before they free it) and before Q's barrier can complete: the arrival on it releases the write to the
+    // consumers that wait on it.
     __device__ __forceinline__ void load_tile_blocks(TileCoord c) {
         const Tile t = make_tile(args, c);
         const int kv_head = t.head / args.heads_per_kv;

@@ -2,6 +2,9 @@
 // tests/gpu/sm90/tile_trace.py. They go into the LSE buffer, which such builds do not write otherwise, as
 // word (cta * kTraceTiles + tile) * kTraceSlots + role * kTraceEvents + event; role 0..2 is a consumer
 // warpgroup, 3 the producer. Other builds compile every stamp to nothing.
+// Consumer events: 0 Q ready, 1 first S ready, 2 first softmax done, 3 other blocks done, 4 last P·V retired,
+// 6 finalize done, 5 store done, 7 (a value) the tile's key blocks. Producer: 0 before and 1 after the wait for
+// the Q slot, 2 every load of the tile issued.
 #pragma once
 #include <cstdint>
 
