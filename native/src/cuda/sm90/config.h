@@ -95,9 +95,10 @@
 #ifndef FA_SM90_TUNE_Q_SLOTS
 #define FA_SM90_TUNE_Q_SLOTS -1
 #endif
-// Tuning builds: -DFA_SM90_TUNE_K_BEFORE_Q=0 has the producer load a tile's first K block after its Q.
+// Tuning builds: -DFA_SM90_TUNE_K_BEFORE_Q=0 / 1 has the producer load a tile's first K block after / before
+// its Q at every element type (producer.cuh).
 #ifndef FA_SM90_TUNE_K_BEFORE_Q
-#define FA_SM90_TUNE_K_BEFORE_Q 1
+#define FA_SM90_TUNE_K_BEFORE_Q -1
 #endif
 // Tuning builds: -DFA_SM90_TUNE_FAST_FINALIZE=0 divides by the row sums and takes their log exactly (softmax.cuh).
 #ifndef FA_SM90_TUNE_FAST_FINALIZE
