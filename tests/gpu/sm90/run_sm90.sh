@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One device call for the Hopper (FA3) forward: build, inspect the sm_90a code, check, sanitize, bench.
 #
-#   tests/gpu/sm90/run_sm90.sh [all | build | inspect | check | quick | sanitize | bench | profile | variants | ab] ...
+#   tests/gpu/sm90/run_sm90.sh [all | build | inspect | check | quick | sanitize | bench | profile | variants | ab
+#                               | trace] ...
 #
 # Phases run in the order given ("all" = build inspect check sanitize bench). Every phase has a time
 # limit and "all" skips what no longer fits in BUDGET_S seconds (default 570, under the 600 s a device
@@ -181,6 +182,18 @@ phase_variants() {
 # Interleaved A/B of the default build against variant builds (VARIANTS as above) with ab_sm90.py;
 # AB_ARGS picks the shapes and dtypes. AB_ENVS adds the default build under environment settings
 # (fwd_knobs.h), space-separated "name=VAR=VALUE[&VAR=VALUE]" specs.
+# A trace build (-DFA_SM90_TRACE: clock stamps per tile stage in the LSE buffer, native/src/cuda/sm90/trace.cuh)
+# and tile_trace.py's mean cycles per stage; TRACE_CASES picks the shapes (e.g. d64_s512,d128_s512_causal).
+phase_trace() {
+    local dir=$BUILD-trace
+    run_limited "build trace" 200 "$OUT/build_trace.log" bash -c "
+        cmake -S native -B '$dir' -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLASHATTN_CUDA=ON \
+              -DFLASHATTN_CUDA_ARCHS=90 -DCMAKE_CUDA_FLAGS=-DFA_SM90_TRACE > /dev/null && cmake --build '$dir' -j16" \
+        || return
+    run_limited "trace" 200 "$OUT/trace.log" python3 tests/gpu/sm90/tile_trace.py --lib "$dir/lib/libflashattn.so" \
+        ${TRACE_CASES:+--cases "$TRACE_CASES"}
+}
+
 phase_ab() {
     local libs="default=$FLASHATTN_LIB"
     for spec in ${AB_ENVS:-}; do libs+=",${spec%%=*}=$FLASHATTN_LIB@${spec#*=}"; done
@@ -213,6 +226,7 @@ for ph in "${phases[@]}"; do
         profile) phase_profile ;;
         variants) phase_variants ;;
         ab) phase_ab ;;
+        trace) phase_trace ;;
         *) echo "unknown phase $ph"; exit 2 ;;
     esac
 done
@@ -222,3 +236,4 @@ echo "================ SUMMARY (run_sm90.sh, $(( $(date +%s) - START ))s) ======
 for l in "${SUMMARY[@]}"; do echo "$l"; done
 [ -f "$OUT/bench.log" ] && sed -n '/^SUMMARY bench_sm90/,$p' "$OUT/bench.log"
 [ -f "$OUT/ab.log" ] && sed -n '/^SUMMARY ab_sm90/,$p' "$OUT/ab.log"
+[ -f "$OUT/trace.log" ] && cat "$OUT/trace.log"
