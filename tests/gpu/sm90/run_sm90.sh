@@ -179,9 +179,6 @@ phase_variants() {
     done
 }
 
-# Interleaved A/B of the default build against variant builds (VARIANTS as above) with ab_sm90.py;
-# AB_ARGS picks the shapes and dtypes. AB_ENVS adds the default build under environment settings
-# (fwd_knobs.h), space-separated "name=VAR=VALUE[&VAR=VALUE]" specs.
 # A trace build (-DFA_SM90_TRACE: clock stamps per tile stage in the LSE buffer, native/src/cuda/sm90/trace.cuh)
 # and tile_trace.py's mean cycles per stage; TRACE_CASES picks the shapes (e.g. d64_s512,d128_s512_causal).
 phase_trace() {
@@ -194,6 +191,9 @@ phase_trace() {
         ${TRACE_CASES:+--cases "$TRACE_CASES"}
 }
 
+# Interleaved A/B of the default build against variant builds (VARIANTS as above) with ab_sm90.py;
+# AB_ARGS picks the shapes and dtypes. AB_ENVS adds the default build under environment settings
+# (fwd_knobs.h), space-separated "name=VAR=VALUE[&VAR=VALUE]" specs.
 phase_ab() {
     local libs="default=$FLASHATTN_LIB"
     for spec in ${AB_ENVS:-}; do libs+=",${spec%%=*}=$FLASHATTN_LIB@${spec#*=}"; done
