@@ -391,6 +391,8 @@ TINY_SHAPES = [(1, 130, 200, 2, 1), (1, 200, 70, 2, 2), (1, 300, 300, 1, 1)]
 # (environment, causal, head dims, dtypes). Forcing 192-key blocks covers them on short shapes too.
 VARIANTS = [({"FLASHATTN_SM90_BLOCK_N": "wide"}, False, (64,), (torch.bfloat16, torch.float16)),
             ({"FLASHATTN_SM90_BLOCK_N": "wide"}, True, (64,), (torch.bfloat16, torch.float16)),
+            ({"FLASHATTN_SM90_BLOCK_N": "narrow"}, False, (256,), (torch.bfloat16, torch.float16)),
+            ({"FLASHATTN_SM90_BLOCK_N": "wide"}, True, (256,), (torch.bfloat16,)),
             ({"FLASHATTN_SM90_SCHEDULER": "static"}, True, (64, 128), (torch.bfloat16,)),
             ({"FLASHATTN_SM90_BLOCK_M": "192"}, False, (64,), (torch.bfloat16, torch.float16)),
             ({"FLASHATTN_SM90_BLOCK_M": "192"}, True, (64,), (torch.bfloat16, torch.float16)),

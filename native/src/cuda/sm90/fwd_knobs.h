@@ -18,7 +18,7 @@ inline bool static_schedule_requested() { return env_is("FLASHATTN_SM90_SCHEDULE
 
 // FLASHATTN_SM90_BLOCK_N=wide / narrow: calls with a wide-key kernel (head_dim 64; e4m3 head_dim 128) take
 // it / the 128-key one whatever fwd_api.cu would choose (both 128-row kernels, unless FLASHATTN_SM90_BLOCK_M
-// is 192). 1, 0, or -1 when unset.
+// is 192); 16-bit head_dim-256 calls take the 80-key / the 64-key kernel. 1, 0, or -1 when unset.
 inline int wide_block_n_override() {
     return env_is("FLASHATTN_SM90_BLOCK_N", "wide") ? 1 : env_is("FLASHATTN_SM90_BLOCK_N", "narrow") ? 0 : -1;
 }
