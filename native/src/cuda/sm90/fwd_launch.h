@@ -17,7 +17,8 @@ const char* fwd_unsupported(const fa_params& p, char* buf, size_t len);
 
 // Kernels with another tile shape than the default (fwd_<kind>_hdim<d>_n<N>.cu, _m<M>.cu), for the calls
 // fwd_api.cu gives them: wider key blocks spread the softmax's per-row steps over more keys, narrower ones
-// waste less of a short causal diagonal, and 192-row tiles run three consumer warpgroups. kBlockN = 0 is the configuration's default width (config.h).
+// waste less of a short causal diagonal, and 192-row tiles run three consumer warpgroups. kBlockN = 0 is the
+// configuration's default width (config.h).
 template <wgmma::Kind K, int kHeadDim, int kBlockM, int kBlockN>
 fa_status run_fwd_tile(const fa_params& p);
 #define FA_SM90_DECLARE_TILE(KIND, HDIM, BLOCK_M, BLOCK_N) \
