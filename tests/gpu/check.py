@@ -5,7 +5,10 @@ write outside the tensor shows up as a changed pad); forward out + LSE and backw
 with a float32 reference (TF32 off). Tolerance as in flash-attn's tests: our max error must be at most
 2x the error of the same computation done by PyTorch in the input dtype, plus a rounding floor.
 
-  python3 check.py [--quick] [--filter SUBSTR]
+  python3 check.py [--quick] [--filter SUBSTR] [--bwd-backend sm90]
+
+--bwd-backend sm90 runs every backward on the Hopper (FA3) backward instead, skipping the cases it does
+not take (head_dim > 128, deterministic, variable-length), and only the fixed-length grid.
 """
 import argparse
 import math
@@ -75,6 +78,8 @@ class Tally:
 
 T = Tally()
 LIB = None
+BWD_BACKEND = fa.FA_BACKEND_CUDA_SM80
+SKIPPED = []  # backward cases the chosen backend does not take
 
 # ---------------------------------------------------------------- one case
 
@@ -150,8 +155,12 @@ def run_case(b, sq, sk, hq, hkv, d, dtype, causal, layout="contig", bwd=True, de
     dq, dq_buf = padded_like((b, sq, hq, d), dtype)
     dk, dk_buf = padded_like((b, sk, hkv, d), dtype)
     dv, dv_buf = padded_like((b, sk, hkv, d), dtype)
-    kw = dict(causal=causal, scale=scale, dout=dout, dq=dq, dk=dk, dv=dv, deterministic=deterministic)
+    kw = dict(causal=causal, scale=scale, dout=dout, dq=dq, dk=dk, dv=dv, deterministic=deterministic,
+              backend=BWD_BACKEND)
     p = fa.make_params(LIB, q, k, v, out, lse, **kw)
+    if BWD_BACKEND != fa.FA_BACKEND_CUDA_SM80 and LIB.select_backend(p, True)[0] != fa.FA_OK:
+        SKIPPED.append(tag)
+        return
     ws = None
     if user_workspace:
         st, nbytes = LIB.workspace_size(p)
@@ -288,8 +297,11 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--filter", default="")
     ap.add_argument("--lib", default=None)
+    ap.add_argument("--bwd-backend", choices=("sm80", "sm90"), default="sm80")
     args = ap.parse_args()
     LIB = fa.Library(args.lib)
+    global BWD_BACKEND
+    BWD_BACKEND = fa.FA_BACKEND_CUDA_SM90 if args.bwd_backend == "sm90" else fa.FA_BACKEND_CUDA_SM80
     print(f"library: {LIB.version()}  device: {torch.cuda.get_device_name()}  torch {torch.__version__}", flush=True)
     torch.manual_seed(0)
     t0 = time.time()
@@ -315,6 +327,22 @@ def main():
                         continue
                     run_case(b, sq, sk, hq, hkv, d, dtype, causal, layout=layout)
         print(f"  {dtype} grid done: {T.passed} passed, {T.failed} failed ({time.time() - t0:.0f} s)", flush=True)
+
+    if BWD_BACKEND != fa.FA_BACKEND_CUDA_SM80:
+        # Shapes past the grid's: every head layout, a caller's workspace, long and unequal lengths.
+        for dtype in () if args.filter else (torch.float16, torch.bfloat16):
+            for hq, hkv in heads:
+                for causal in (False, True):
+                    run_case(2, 257, 257, hq, hkv, 128, dtype, causal, layout="packed")
+            run_case(2, 333, 333, 4, 2, 128, dtype, True, user_workspace=True)
+            run_case(1, 4096, 4096, 2, 1, 64, dtype, True)
+            run_case(1, 3000, 1500, 4, 2, 128, dtype, True)
+            run_case(1, 1500, 3000, 4, 4, 72, dtype, True)
+        print(f"checks: {T.passed + T.failed}, PASS {T.passed}, FAIL {T.failed}, {len(SKIPPED)} backward cases "
+              f"not taken by {args.bwd_backend} ({time.time() - t0:.0f} s)")
+        for line in T.lines[:40]:
+            print(line)
+        return 0 if T.failed == 0 else 1
 
     # Every head layout at one size per dtype, deterministic mode, and a caller-provided workspace.
     for dtype in (torch.float16, torch.bfloat16):

@@ -36,9 +36,11 @@ uint64_t  sm80_bwd_workspace_size(const fa_params& p);
 #endif
 
 #if defined(FLASHATTN_WITH_SM90)
-// FlashAttention-3 kernels (native/src/cuda/sm90): forward only; Hopper backward uses sm80.
+// FlashAttention-3 kernels (native/src/cuda/sm90). The backward shares the sm80 backward's workspace
+// layout and passes, so its workspace size is sm80_bwd_workspace_size.
 bool      sm90_supports(const fa_params& p, bool backward);
 fa_status sm90_fwd(const fa_params& p);
+fa_status sm90_bwd(const fa_params& p);
 #endif
 
 }  // namespace fa

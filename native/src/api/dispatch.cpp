@@ -51,9 +51,7 @@ fa_status select_cuda(const fa_params& p, bool backward, int* backend) {
     const bool want80 = p.backend == FA_BACKEND_AUTO || p.backend == FA_BACKEND_CUDA_SM80;
 #if defined(FLASHATTN_WITH_SM90)
     if (want90) {
-        if (backward)
-            why90 = "the FlashAttention-3 kernels have no backward (Hopper runs the CUDA_SM80 backward)";
-        else if (ask([&] { return sm90_supports(p, false); }, &why90)) {
+        if (ask([&] { return sm90_supports(p, backward); }, &why90)) {
             *backend = FA_BACKEND_CUDA_SM90;
             return FA_OK;
         }
@@ -127,7 +125,9 @@ FA_API fa_status fa_mha_bwd(const fa_params* pp) {
         switch (backend) {
         case FA_BACKEND_CPU: return fa::cpu_bwd(p);
 #if defined(FLASHATTN_WITH_CUDA)
-        case FA_BACKEND_CUDA_SM80: {
+        case FA_BACKEND_CUDA_SM80:
+        case FA_BACKEND_CUDA_SM90: {
+            // Both CUDA backwards use the same workspace layout (the sm80 passes around their main kernel).
             if (p.workspace != nullptr) {
                 const uint64_t need = fa::sm80_bwd_workspace_size(p);
                 if (p.workspace_bytes < need)
@@ -137,6 +137,9 @@ FA_API fa_status fa_mha_bwd(const fa_params* pp) {
                                     static_cast<unsigned long long>(p.workspace_bytes),
                                     static_cast<unsigned long long>(need));
             }
+#if defined(FLASHATTN_WITH_SM90)
+            if (backend == FA_BACKEND_CUDA_SM90) return fa::sm90_bwd(p);
+#endif
             return fa::sm80_bwd(p);
         }
 #endif
@@ -154,7 +157,7 @@ FA_API fa_status fa_mha_bwd_workspace_size(const fa_params* pp, uint64_t* bytes)
         int backend = 0;
         FA_TRY(fa::select_backend(p, true, &backend));
 #if defined(FLASHATTN_WITH_CUDA)
-        if (backend == FA_BACKEND_CUDA_SM80) *bytes = fa::sm80_bwd_workspace_size(p);
+        if (backend == FA_BACKEND_CUDA_SM80 || backend == FA_BACKEND_CUDA_SM90) *bytes = fa::sm80_bwd_workspace_size(p);
 #endif
         return FA_OK;
     });

@@ -2,7 +2,7 @@
 # One device call for the Hopper (FA3) forward: build, inspect the sm_90a code, check, sanitize, bench.
 #
 #   tests/gpu/sm90/run_sm90.sh [all | build | inspect | check | quick | sanitize | bench | profile | variants | ab
-#                               | trace] ...
+#                               | trace | bwd_check | bwd_sanitize | bwd_bench] ...
 #
 # Phases run in the order given ("all" = build inspect check sanitize bench). Every phase has a time
 # limit and "all" skips what no longer fits in BUDGET_S seconds (default 570, under the 600 s a device
@@ -145,6 +145,33 @@ phase_bench() {
     run_limited "bench" 300 "$OUT/bench.log" python3 tests/gpu/sm90/bench_sm90.py
 }
 
+# The FA3 backward: its kernels' ptxas lines, the FA2 correctness grid with every backward forced onto it
+# (BWD_CHECK_ARGS, default --quick), compute-sanitizer on the grid's 113 x 203 cases, and bench_bwd.py
+# (BWD_BENCH_ARGS).
+phase_bwd_check() {
+    { echo "--- ptxas: FA3 backward kernels ---"
+      awk '/Compiling entry function .*fa4sm9010bwd_kernel/ {on=1; print; next}
+           on && /ptxas info|ptxas warning|bytes stack|spill/ {print; if ($0 ~ /Used [0-9]+ registers/) on=0; next}
+           {on=0}' "$OUT/build.log"; } > "$OUT/bwd_inspect.log"
+    note "bwd inspect: $(grep -c 'Compiling entry' "$OUT/bwd_inspect.log") kernels, $(grep -cE '[1-9][0-9]* bytes spill' "$OUT/bwd_inspect.log") spill"
+    run_limited "bwd check" 300 "$OUT/bwd_check.log" python3 tests/gpu/check.py --bwd-backend sm90 ${BWD_CHECK_ARGS:---quick}
+    while read -r l; do note "  $l"; done < <(grep -h "^checks:" "$OUT/bwd_check.log")
+}
+
+phase_bwd_sanitize() {
+    if [ -z "$SANITIZER" ]; then note "bwd sanitize: SKIPPED (no compute-sanitizer found)"; return; fi
+    for tool in memcheck racecheck synccheck; do
+        run_limited "bwd sanitize $tool" 150 "$OUT/bwd_sanitize_$tool.log" \
+            "$SANITIZER" --tool "$tool" --error-exitcode 3 --kernel-name kns=bwd_kernel --print-limit 20 \
+            python3 tests/gpu/check.py --bwd-backend sm90 --quick --filter "113 203"
+        while read -r l; do note "  $tool: $l"; done < <(grep -h "ERROR SUMMARY\|RACECHECK SUMMARY\|^checks:" "$OUT/bwd_sanitize_$tool.log")
+    done
+}
+
+phase_bwd_bench() {
+    run_limited "bwd bench" 400 "$OUT/bwd_bench.log" python3 tests/gpu/sm90/bench_bwd.py ${BWD_BENCH_ARGS:-}
+}
+
 # Nsight Compute, one launch per case of prof_sm90.py (PROF_CASES, space-separated): the details page of
 # every case, and the per-instruction SASS page (stall samples) of our own kernels, packed into one file.
 phase_profile() {
@@ -227,6 +254,9 @@ for ph in "${phases[@]}"; do
         variants) phase_variants ;;
         ab) phase_ab ;;
         trace) phase_trace ;;
+        bwd_check) phase_bwd_check ;;
+        bwd_sanitize) phase_bwd_sanitize ;;
+        bwd_bench) phase_bwd_bench ;;
         *) echo "unknown phase $ph"; exit 2 ;;
     esac
 done
@@ -237,3 +267,4 @@ for l in "${SUMMARY[@]}"; do echo "$l"; done
 [ -f "$OUT/bench.log" ] && sed -n '/^SUMMARY bench_sm90/,$p' "$OUT/bench.log"
 [ -f "$OUT/ab.log" ] && sed -n '/^SUMMARY ab_sm90/,$p' "$OUT/ab.log"
 [ -f "$OUT/trace.log" ] && cat "$OUT/trace.log"
+[ -f "$OUT/bwd_bench.log" ] && sed -n '/^SUMMARY bench_bwd/,$p' "$OUT/bwd_bench.log"

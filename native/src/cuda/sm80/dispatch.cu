@@ -9,6 +9,7 @@
 
 #include "api/backends.h"
 #include "cuda/cuda_util.h"
+#include "bwd_passes.h"
 #include "launch.h"
 #include "traits.h"
 
@@ -198,8 +199,7 @@ fa_status sm80_fwd(const fa_params& p) {
     return p.dtype == FA_DTYPE_FLOAT16 ? fwd_dispatch<__half>(dim, a, ctx) : fwd_dispatch<__nv_bfloat16>(dim, a, ctx);
 }
 
-fa_status sm80_bwd(const fa_params& p) {
-    if (fa_status st = check_supported(p, true); st != FA_OK) return st;
+fa_status run_bwd_passes(const fa_params& p, BwdMainKernel main) {
     cuda::DeviceGuard guard;
     if (fa_status st = guard.enter(p.device_index); st != FA_OK) return st;
     LaunchContext ctx;
@@ -256,8 +256,7 @@ fa_status sm80_bwd(const fa_params& p) {
     }
     if (st == FA_OK)
         st = fp16 ? sm80::launch_bwd_preprocess<__half>(a, ctx) : sm80::launch_bwd_preprocess<__nv_bfloat16>(a, ctx);
-    if (st == FA_OK)
-        st = fp16 ? bwd_dispatch<__half>(a.dim_padded, a, ctx) : bwd_dispatch<__nv_bfloat16>(a.dim_padded, a, ctx);
+    if (st == FA_OK) st = main(p, a, ctx);
     if (st == FA_OK && !p.deterministic)
         st = fp16 ? sm80::launch_bwd_convert_dq<__half>(a, ctx) : sm80::launch_bwd_convert_dq<__nv_bfloat16>(a, ctx);
     if (own_workspace) {
@@ -265,6 +264,14 @@ fa_status sm80_bwd(const fa_params& p) {
         if (err != cudaSuccess && st == FA_OK) st = cuda::cuda_fail(err, "cudaFreeAsync of the backward workspace");
     }
     return st;
+}
+
+fa_status sm80_bwd(const fa_params& p) {
+    if (fa_status st = check_supported(p, true); st != FA_OK) return st;
+    return run_bwd_passes(p, [](const fa_params& q, const BwdArgs& a, const LaunchContext& ctx) {
+        return q.dtype == FA_DTYPE_FLOAT16 ? bwd_dispatch<__half>(a.dim_padded, a, ctx)
+                                           : bwd_dispatch<__nv_bfloat16>(a.dim_padded, a, ctx);
+    });
 }
 
 }  // namespace fa

@@ -1,7 +1,9 @@
-// The backend contract of api/backends.h for the FA3 kernels: which calls they take, and running one.
+// The backend contract of api/backends.h for the FA3 kernels: which calls they take, and running one
+// (the backward's own checks and passes are in bwd_api.cu).
 #include "api/backends.h"
 #include "api/status.h"
 #include "cuda/sm90/fwd_knobs.h"
+#include "cuda/sm90/bwd_launch.h"
 #include "cuda/sm90/fwd_launch.h"
 
 #include <cuda_runtime_api.h>
@@ -145,7 +147,6 @@ fa_status dispatch_run(const fa_params& p) {
 
 // nullptr when the Hopper forward runs p, otherwise why not (in buf or a literal).
 const char* unsupported(const fa_params& p, bool backward, char* buf, size_t len) {
-    if (backward) return "the FlashAttention-3 kernels have no backward (Hopper runs the CUDA_SM80 backward)";
     if (p.device_type != FA_DEVICE_CUDA) return "it runs on CUDA devices only";
     const int cc = capability(p.device_index);
     if (cc != 90) {
@@ -153,6 +154,7 @@ const char* unsupported(const fa_params& p, bool backward, char* buf, size_t len
                       cc / 10, cc % 10);
         return buf;
     }
+    if (backward) return sm90::backward_unsupported(p, buf, len);
     if (p.cu_seqlens_q != nullptr && (p.total_q < 1 || p.total_k < 1))
         return "variable-length calls need total_q and total_k (>= 1) in fa_params: they bound the TMA descriptors";
     const bool fp8 = p.dtype == FA_DTYPE_FLOAT8_E4M3;
@@ -234,6 +236,13 @@ fa_status sm90_fwd(const fa_params& p) {
     case FA_DTYPE_FLOAT16: return dispatch_run<Kind::F16>(p);
     default: return dispatch_run<Kind::E4M3>(p);
     }
+}
+
+fa_status sm90_bwd(const fa_params& p) {
+    char buf[256];
+    if (const char* why = unsupported(p, true, buf, sizeof buf))
+        return fail(FA_ERR_UNSUPPORTED, "backend CUDA_SM90 cannot run this backward: %s", why);
+    return sm90::run_backward(p);
 }
 
 }  // namespace fa

@@ -22,6 +22,15 @@ __device__ __forceinline__ void load_4d(uint32_t dst, const void* map, uint32_t 
         : "memory");
 }
 
+// Copies `bytes` (a multiple of 16) contiguous bytes from global `src` to smem `dst`, both 16-byte aligned,
+// completing on `bar` like the tensor loads: for per-row vectors that need no tensor map.
+__device__ __forceinline__ void load_1d(uint32_t dst, const void* src, uint32_t bytes, uint32_t bar) {
+    asm volatile(
+        "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n" ::"r"(dst),
+        "l"(reinterpret_cast<uint64_t>(src)), "r"(bytes), "r"(bar)
+        : "memory");
+}
+
 // Copies the smem box at `src` to the global box at coordinates (c0 .. c3); elements outside the tensor
 // are not written. Completes in the issuing thread's bulk group (commit_group / wait_group below).
 __device__ __forceinline__ void store_4d(const void* map, uint32_t src, int32_t c0, int32_t c1, int32_t c2,
