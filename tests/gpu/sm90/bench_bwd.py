@@ -8,6 +8,8 @@ backward call alone (workspace allocated once); the peers' backward time is (for
 as in ../shared/perf.
 
   python3 bench_bwd.py [--hdims 64,128] [--seqlens 512,2048,8192] [--causal 0,1] [--reps 5]
+  python3 bench_bwd.py --libs NAME=PATH,NAME=PATH ...   A/B: the FA3 backward of several builds (run_sm90.sh
+                                                         bwd_ab), each with its ratio to the first
 """
 import argparse
 import os
@@ -65,17 +67,21 @@ def peer_fwd_and_bwd(q, k, v, causal, backend):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lib", default=None)
+    ap.add_argument("--libs", default=None)
     ap.add_argument("--hdims", default="64,128")
     ap.add_argument("--seqlens", default="512,1024,2048,4096,8192,16384")
     ap.add_argument("--causal", default="0,1")
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--iters", type=int, default=5)
     args = ap.parse_args()
-    lib = fa.Library(args.lib)
+    builds = [spec.split("=", 1) for spec in args.libs.split(",")] if args.libs else [("fa3", args.lib)]
+    libs = [(name, fa.Library(path)) for name, path in builds]
+    lib = libs[0][1]
     print(f"device {torch.cuda.get_device_name()}, torch {torch.__version__}, cuDNN {torch.backends.cudnn.version()}")
     print("SUMMARY bench_bwd (backward TFLOP/s, medians)")
-    print("| hdim | seqlen | causal | FA3 bwd | our FA2 bwd | SDPA flash bwd | cuDNN bwd | FA3/cuDNN | FA3/flash |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    fa3_cols = " | ".join(f"FA3 bwd {n}" for n, _ in libs)
+    print(f"| hdim | seqlen | causal | {fa3_cols} | our FA2 bwd | SDPA flash bwd | cuDNN bwd | FA3/cuDNN | FA3/flash |")
+    print("|---|---|---|" + "---|" * (len(libs) + 5))
     gen = torch.Generator(device="cuda").manual_seed(0)
     for d in map(int, args.hdims.split(",")):
         h = HIDDEN // d
@@ -84,8 +90,8 @@ def main():
             q, k, v = (torch.randn(b, s, h, d, device="cuda", generator=gen).to(torch.bfloat16) for _ in range(3))
             for causal in (c == "1" for c in args.causal.split(",")):
                 flops = 2.5 * 4.0 * b * h * s * s * d / (2.0 if causal else 1.0)
-                fns = {"fa3": ours_bwd(lib, q, k, v, causal, shared.FA_BACKEND_CUDA_SM90),
-                       "fa2": ours_bwd(lib, q, k, v, causal, shared.FA_BACKEND_CUDA_SM80)}
+                fns = {n: ours_bwd(l, q, k, v, causal, shared.FA_BACKEND_CUDA_SM90) for n, l in libs}
+                fns["fa2"] = ours_bwd(lib, q, k, v, causal, shared.FA_BACKEND_CUDA_SM80)
                 for peer in ("flash", "cudnn"):
                     fwd, both = peer_fwd_and_bwd(q, k, v, causal, peer)
                     fns[peer + " fwd"], fns[peer] = fwd, both
@@ -98,9 +104,11 @@ def main():
                 for peer in ("flash", "cudnn"):
                     ms[peer] -= ms.pop(peer + " fwd")
                 tf = {n: flops / t / 1e9 for n, t in ms.items()}
-                print(f"| {d} | {s} | {'yes' if causal else 'no'} | {tf['fa3']:.0f} | {tf['fa2']:.0f} | "
-                      f"{tf['flash']:.0f} | {tf['cudnn']:.0f} | {tf['fa3'] / tf['cudnn']:.2f} | "
-                      f"{tf['fa3'] / tf['flash']:.2f} |", flush=True)
+                first = tf[libs[0][0]]
+                cells = " | ".join(f"{tf[n]:.0f}" + (f" ({tf[n] / first:.3f})" if i else "") for i, (n, _) in enumerate(libs))
+                best = max(tf[n] for n, _ in libs)
+                print(f"| {d} | {s} | {'yes' if causal else 'no'} | {cells} | {tf['fa2']:.0f} | {tf['flash']:.0f} | "
+                      f"{tf['cudnn']:.0f} | {best / tf['cudnn']:.2f} | {best / tf['flash']:.2f} |", flush=True)
 
 
 if __name__ == "__main__":

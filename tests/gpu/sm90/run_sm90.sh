@@ -235,7 +235,8 @@ phase_ab() {
             cmake --build '$dir' -j16" \
             && libs+=",$name=$dir/lib/libflashattn.so${envs:+@$envs}" && dump_sass "$dir" && pv_wait_log "$name" "$dir/sass"
     done
-    run_limited "ab" 400 "$OUT/ab.log" python3 tests/gpu/sm90/ab_sm90.py --libs "$libs" ${AB_ARGS:-}
+    # AB_TOOL=bench_bwd times the builds' FA3 backward instead (bench_bwd.py; no environment settings).
+    run_limited "ab" 400 "$OUT/ab.log" python3 "tests/gpu/sm90/${AB_TOOL:-ab_sm90}.py" --libs "$libs" ${AB_ARGS:-}
 }
 
 phases=("$@")
@@ -265,6 +266,6 @@ echo
 echo "================ SUMMARY (run_sm90.sh, $(( $(date +%s) - START ))s) ================"
 for l in "${SUMMARY[@]}"; do echo "$l"; done
 [ -f "$OUT/bench.log" ] && sed -n '/^SUMMARY bench_sm90/,$p' "$OUT/bench.log"
-[ -f "$OUT/ab.log" ] && sed -n '/^SUMMARY ab_sm90/,$p' "$OUT/ab.log"
+[ -f "$OUT/ab.log" ] && sed -n '/^SUMMARY \(ab_sm90\|bench_bwd\)/,$p' "$OUT/ab.log"
 [ -f "$OUT/trace.log" ] && cat "$OUT/trace.log"
 [ -f "$OUT/bwd_bench.log" ] && sed -n '/^SUMMARY bench_bwd/,$p' "$OUT/bwd_bench.log"

@@ -5,6 +5,19 @@
 #pragma once
 #include "cuda/primitives/sm90/wgmma.cuh"
 
+// Tuning builds: the Q / dO ring depth, and whether the head_dim-128 kernel splits dQ's columns between the
+// warpgroups (1, default) or has each warpgroup compute all of them for its own keys (0).
+#ifndef FA_SM90_TUNE_BWD_STAGES
+#define FA_SM90_TUNE_BWD_STAGES 2
+#endif
+#ifndef FA_SM90_TUNE_BWD_DQ_SPLIT
+#define FA_SM90_TUNE_BWD_DQ_SPLIT 1
+#endif
+// Tuning builds: 1 leaves a block's dQ product running behind the next block's S^T and dP^T, its RED after.
+#ifndef FA_SM90_TUNE_BWD_DEFER_DQ
+#define FA_SM90_TUNE_BWD_DEFER_DQ 0
+#endif
+
 namespace fa::sm90 {
 
 template <wgmma::Kind K, int kHeadDim_>
@@ -21,7 +34,7 @@ struct BwdConfig {
     static constexpr int kBlockN = kConsumerWarpgroups * kKeysPerConsumer;
     static constexpr int kThreads = 128 * (1 + kConsumerWarpgroups);
     static constexpr int kConsumerWarps = 4 * kConsumerWarpgroups;
-    static constexpr int kStages = 2;
+    static constexpr int kStages = FA_SM90_TUNE_BWD_STAGES;
 
     // Operand maps as the forward's (operand_map.h): 64-column chunks, 128-byte swizzle.
     static constexpr int kElemBytes = 2;
@@ -30,6 +43,14 @@ struct BwdConfig {
     static constexpr int kChunks = kHeadDim / kChunkCols;
     static constexpr int kMmaK = 16;
     static constexpr int kKStepsPerChunk = kSwizzleBytes / 32;
+
+    // dQ = dS K sums over all kBlockN keys. Split: warpgroup w computes dQ's 64-column chunk w from both
+    // warpgroups' dS (one 128-thread barrier pair per query block): each dQ element gets one RED per CTA and
+    // one wgmma batch. Otherwise each warpgroup computes every chunk over its own 64 keys.
+    static constexpr bool kDqSplit = FA_SM90_TUNE_BWD_DQ_SPLIT != 0 && kChunks == kConsumerWarpgroups;
+    // Deferred dQ keeps one dQ accumulator alive across the next block's scores: where a warpgroup has one
+    // dQ chunk per block.
+    static constexpr bool kDeferDq = FA_SM90_TUNE_BWD_DEFER_DQ != 0 && (kDqSplit || kChunks == 1);
 
     // 384 threads launch with 168 registers each; the producer warpgroup gives its share to the consumers.
     static constexpr int kProducerRegs = 24;

@@ -1,7 +1,7 @@
 // A consumer warpgroup of the backward: for its 64 keys, every query block the producer hands over goes
 //   S^T, dP^T (wgmma) -> P^T = exp2(S^T * scale_log2 - LSE_log2), masked -> dS^T = P^T * (dP^T - D)
 //   -> dV += P^T dO, dK += dS^T Q (wgmma, register A) -> dS^T to smem -> dQ chunks = dS K (wgmma) -> RED into
-//   the fp32 dQ accumulator,
+//   the fp32 dQ accumulator (Cfg::kDeferDq: after the next block's S^T and dP^T are issued),
 // and at the end dK (times the softmax scale) and dV go to global memory. The accumulator layout (fragment.cuh)
 // puts a thread on key rows r0 and r0 + 8 and, per 8-column block j, query columns 8j + 2 (lane % 4) + {0, 1}.
 #pragma once
@@ -30,7 +30,8 @@ struct BwdConsumer {
     static constexpr int kNumScores = Gemms::kNumScores;
     static constexpr int kNumGrad = Gemms::kNumGrad;
     static constexpr int kNumFrag = Gemms::kNumFrag;
-    static constexpr uint32_t kDsBarrierBase = 1;  // named barrier 1 + wg: the warpgroup's dS^T is in smem
+    // Named barriers: dS^T is in smem, the block's (1, both warpgroups) or the warpgroup's (1 + wg).
+    static constexpr uint32_t kDsBarrierBase = 1;
 
     const BwdArgs& args;
     Smem smem;
@@ -38,6 +39,12 @@ struct BwdConsumer {
     FragmentCoords fc;
     PipeState<Cfg::kStages> pipe;
     float dv[kNumGrad], dk[kNumGrad];
+    float dq_acc[Gemms::kNumDq];
+    struct {
+        float* band;  // the block's band in the dQ accumulator
+        int stage;
+        bool valid;
+    } dq_pending{nullptr, 0, false};
 
     __device__ __forceinline__ BwdConsumer(const BwdArgs& a, Smem s, int warpgroup, int thread)
         : args(a), smem(s), wg(warpgroup), tid(thread), fc(thread) {}
@@ -108,49 +115,83 @@ struct BwdConsumer {
 
     // One query block: everything between the stage's arrival and its release.
     template <bool kMasked>
-    __device__ __forceinline__ void block(int s, uint32_t k_rows, uint32_t v_rows, uint32_t ds_tile, int key_r0,
-                                          int row0, float* dq_band) {
+    __device__ __forceinline__ void block(int s, int buf, uint32_t k_rows, uint32_t v_rows, int key_r0, int row0,
+                                          float* dq_band) {
         float st[kNumScores], dpt[kNumScores];
         wgmma::fence();
         Gemms::scores(st, k_rows, smem.q(s));
         wgmma::commit_group();
         Gemms::scores(dpt, v_rows, smem.dout(s));
         wgmma::commit_group();
+        if constexpr (Cfg::kDeferDq) finish_dq<2>();  // the previous block's dQ, queued before these two
 
+        // P^T, then dV's product at once: it runs while this warpgroup computes dS^T.
         wgmma::wait_group<1>();
         wgmma::fence_operands(st);
         probabilities<kMasked>(st, smem.lse_log2(s), key_r0, row0);
-        wgmma::wait_group<0>();
-        wgmma::fence_operands(dpt);
-        score_grads(dpt, st, smem.dsum(s));
-
-        uint32_t p_frag[kNumFrag], ds_frag[kNumFrag];
+        uint32_t p_frag[kNumFrag];
         Frag::pack(st, p_frag);
-        Frag::pack(dpt, ds_frag);
-        store_ds(ds_tile, ds_frag);
-
         wgmma::fence();
         Gemms::grad(dv, p_frag, smem.dout(s));
-        Gemms::grad(dk, ds_frag, smem.q(s));
         wgmma::commit_group();
 
-        // Every thread's dS^T must be visible to the async proxy before the warpgroup's wgmma reads it.
+        // dS^T once dP^T is in (dV may still run), then dK's product, which runs while dS^T goes to smem.
+        wgmma::wait_group<1>();
+        wgmma::fence_operands(dpt);
+        score_grads(dpt, st, smem.dsum(s));
+        uint32_t ds_frag[kNumFrag];
+        Frag::pack(dpt, ds_frag);
+        wgmma::fence();
+        Gemms::grad(dk, ds_frag, smem.q(s));
+        wgmma::commit_group();
+        store_ds(smem.ds(wg, buf), ds_frag);
+
+        // Every thread's dS^T must be visible to the async proxy before a warpgroup's wgmma reads it.
         tma::fence_proxy_async_smem();
-        named_barrier_sync(kDsBarrierBase + wg, kWarpgroupThreads);
-#pragma unroll
-        for (int c = 0; c < Cfg::kChunks; ++c) {
-            float acc[Gemms::kNumDq];
-            Gemms::dq(acc, ds_tile, k_rows + c * Smem::kKChunkBytes);
+        if constexpr (Cfg::kDqSplit || Cfg::kChunks == 1) {
+            if constexpr (Cfg::kDqSplit)
+                named_barrier_sync(kDsBarrierBase, Cfg::kConsumerWarpgroups * kWarpgroupThreads);
+            else
+                named_barrier_sync(kDsBarrierBase + wg, kWarpgroupThreads);
+            constexpr int kKeys = Cfg::kDqSplit ? Cfg::kBlockN : Cfg::kKeysPerConsumer;
+            const uint32_t ds_tile = Cfg::kDqSplit ? smem.ds(0, buf) : smem.ds(wg, buf);
+            const uint32_t k_chunk = Cfg::kDqSplit ? smem.k() + wg * Smem::kKChunkBytes : k_rows;
+            Gemms::template dq<kKeys>(dq_acc, ds_tile, k_chunk);
             wgmma::commit_group();
-            wgmma::wait_group<0>();
-            wgmma::fence_operands(acc);
-            if (c == 0) {
-                // dV and dK have read Q and dO: the stage can be refilled.
-                __syncwarp();
-                if (tid % 32 == 0) mbarrier::arrive(smem.empty(s));
+            dq_pending = {dq_band, s, true};
+            if constexpr (!Cfg::kDeferDq) finish_dq<0>();
+        } else {
+            named_barrier_sync(kDsBarrierBase + wg, kWarpgroupThreads);
+#pragma unroll
+            for (int c = 0; c < Cfg::kChunks; ++c) {
+                Gemms::template dq<Cfg::kKeysPerConsumer>(dq_acc, smem.ds(wg, buf), k_rows + c * Smem::kKChunkBytes);
+                wgmma::commit_group();
+                wgmma::wait_group<0>();
+                wgmma::fence_operands(dq_acc);
+                if (c == 0) release(s);  // dV and dK have read Q and dO too
+                add_dq(dq_acc, dq_band, c);
             }
-            add_dq(acc, dq_band, c);
         }
+    }
+
+    // Completes the issued dQ product once at most kPending later groups are in flight: releases its stage
+    // (its dV and dK, committed before it, have read Q and dO) and adds it into the accumulator. The wait
+    // is unconditional, so no wgmma wait sits in a branch.
+    template <int kPending>
+    __device__ __forceinline__ void finish_dq() {
+        wgmma::wait_group<kPending>();
+        wgmma::fence_operands(dq_acc);
+        if (dq_pending.valid) {
+            release(dq_pending.stage);
+            add_dq(dq_acc, dq_pending.band, Cfg::kDqSplit ? wg : 0);
+            dq_pending.valid = false;
+        }
+    }
+
+    // The stage's Q, dO, LSE and D are read: the producer may refill it.
+    __device__ __forceinline__ void release(int s) const {
+        __syncwarp();
+        if (tid % 32 == 0) mbarrier::arrive(smem.empty(s));
     }
 
     __device__ void run(int n_block, int kv_head, int batch) {
@@ -179,13 +220,14 @@ struct BwdConsumer {
                 const int s = pipe.stage;
                 mbarrier::wait_warp(smem.full(s), pipe.phase);
                 if (masked)
-                    block<true>(s, k_rows, v_rows, smem.ds(wg, buf), key_r0, row0, dq_band);
+                    block<true>(s, buf, k_rows, v_rows, key_r0, row0, dq_band);
                 else
-                    block<false>(s, k_rows, v_rows, smem.ds(wg, buf), key_r0, row0, dq_band);
+                    block<false>(s, buf, k_rows, v_rows, key_r0, row0, dq_band);
                 pipe.advance();
                 buf ^= 1;
             }
         }
+        if constexpr (Cfg::kDeferDq) finish_dq<0>();
         wgmma::fence_operands(dv);
         wgmma::fence_operands(dk);
         store_grads(kv_head, batch, key_r0);

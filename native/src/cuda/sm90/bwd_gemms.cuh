@@ -5,7 +5,8 @@
 //   dP^T(64 x 64) = V_w(64 x D) · dO(64 x D)^T     both K-major
 //   dV_w(64 x D) += P^T(64 x 64) · dO(64 x D)      P^T from registers; dO read MN-major
 //   dK_w(64 x D) += dS^T(64 x 64) · Q(64 x D)      dS^T from registers; Q read MN-major
-//   dQ(64 x 64c) = dS(64 x 64) · K_w(64 x D)[:, chunk c]   dS from the smem copy of dS^T (M-major), K MN-major
+//   dQ(64 x 64c) = dS(64 x keys) · K(keys x D)[:, chunk c]  dS from the smem copy of dS^T (M-major), K MN-major;
+//                  keys: the warpgroup's 64, or all kBlockN (Cfg::kDqSplit)
 // Each call only issues; the caller fences, commits and waits.
 #pragma once
 #include "cuda/primitives/sm90/wgmma.cuh"
@@ -55,13 +56,15 @@ struct BwdGemms {
                                    b_desc.at(kk * kStep16Rows), 1u);
     }
 
-    // dQ chunk: A = dS from ds_tile (dS^T rows of 128 bytes: one swizzle atom of query rows per key, so the
-    // M-major layout's only stride is SBO between 8-key groups); B = the warpgroup's K rows of chunk c.
+    // dQ chunk over kKeys keys: A = dS from ds_tile (dS^T rows of 128 bytes: one swizzle atom of query rows per
+    // key, so the M-major layout's only stride is SBO between 8-key groups; the warpgroups' tiles follow each
+    // other); B = the first of those keys' rows of K chunk c.
+    template <int kKeys>
     static __device__ __forceinline__ void dq(float (&acc)[kNumDq], uint32_t ds_tile, uint32_t k_rows_chunk) {
         const wgmma::Desc<kSW, Smem::kDsBytes, kRowGroupBytes> a_desc(ds_tile);
         const wgmma::Desc<kSW, Smem::kKChunkBytes, kRowGroupBytes> b_desc(k_rows_chunk);
 #pragma unroll
-        for (int kk = 0; kk < Cfg::kKeysPerConsumer / Cfg::kMmaK; ++kk)
+        for (int kk = 0; kk < kKeys / Cfg::kMmaK; ++kk)
             OpDq::template ss<1, 1>(acc, a_desc.at(kk * kStep16Rows), b_desc.at(kk * kStep16Rows), kk > 0 ? 1u : 0u);
     }
 };

@@ -1,6 +1,6 @@
 // Shared-memory carve-up of one backward CTA: K and V of its keys (loaded once), the Q / dO / LSE / D stages,
-// each consumer warpgroup's two dS^T tiles (the A operand of dQ = dS K, alternating between query blocks), and
-// the mbarriers. Tiles start on 1024-byte boundaries, the span of a 128-byte swizzle atom.
+// two buffers (alternating between query blocks) of dS^T, the A operand of dQ = dS K, each holding the consumer
+// warpgroups' tiles back to back (the block's keys in order), and the mbarriers. Tiles start on 1024-byte boundaries, the span of a 128-byte swizzle atom.
 #pragma once
 #include <cstdint>
 
@@ -44,7 +44,9 @@ struct BwdSmem {
     __device__ __forceinline__ uint32_t dout(int s) const { return q(s) + kQBytes; }
     __device__ __forceinline__ uint32_t lse_log2(int s) const { return q(s) + 2 * kQBytes; }
     __device__ __forceinline__ uint32_t dsum(int s) const { return lse_log2(s) + kRowFloatBytes; }
-    __device__ __forceinline__ uint32_t ds(int wg, int buf) const { return base + kDs + (2 * wg + buf) * kDsBytes; }
+    __device__ __forceinline__ uint32_t ds(int wg, int buf) const {
+        return base + kDs + (buf * Cfg::kConsumerWarpgroups + wg) * kDsBytes;
+    }
 
     __device__ __forceinline__ uint32_t bar(uint32_t slot) const { return base + kBarriers + 8 * slot; }
     __device__ __forceinline__ uint32_t kv_full() const { return bar(kBarKV); }
