@@ -69,6 +69,57 @@ public class GpuTests
         }
     }
 
+    [TestCase(ScalarType.BFloat16, 64, 333, 517)]
+    [TestCase(ScalarType.Float16, 128, 333, 517)]
+    [TestCase(ScalarType.BFloat16, 40, 200, 130)]  // runs padded on the head_dim-64 kernel
+    [TestCase(ScalarType.Float16, 96, 517, 333)]   // on the head_dim-128 kernel
+    [TestCase(ScalarType.BFloat16, 128, 8200, 300)] // the head_dim-128 kernel without the dQ split (8192 rows on)
+    public void Sm90BackwardMatchesReference(ScalarType type, int d, int sq, int sk)
+    {
+        RequireSm90();
+        foreach (bool causal in new[] { false, true })
+        {
+            var c = new AttentionCase(new AttentionShape(1, sq, sk, 4, 2, d), type, causal, seed: d + sq);
+            AttentionOptions options = c.Options();
+            options.Backend = AttentionBackend.CudaSm90;
+            CpuRunner.Result r = GpuRunner.Run(c, backward: true, options);
+            c.CheckForward(r.Output, r.Lse);
+            c.CheckBackward(r.Dq!, r.Dk!, r.Dv!);
+        }
+    }
+
+    [Test]
+    public void Sm90BackwardRefusesWhatItCannotRun()
+    {
+        RequireSm90();
+        // head_dim 192 and the deterministic mode: CUDA_SM90 names why; Auto falls back to CUDA_SM80.
+        var big = new AttentionCase(new AttentionShape(1, 64, 64, 2, 2, 192), ScalarType.BFloat16, causal: false, seed: 3);
+        AttentionOptions options = big.Options();
+        options.Backend = AttentionBackend.CudaSm90;
+        var e = Assert.Throws<FlashAttnNativeException>(() => GpuRunner.Run(big, backward: true, options))!;
+        Assert.That(e.Status, Is.EqualTo(FlashAttnStatus.Unsupported), e.Message);
+        Assert.That(e.NativeMessage, Does.Contain("backend CUDA_SM90 cannot run this backward"));
+        Assert.That(e.NativeMessage, Does.Contain("head_dim multiples of 8 up to 128, not 192"));
+
+        var det = new AttentionCase(new AttentionShape(1, 64, 64, 2, 2, 64), ScalarType.BFloat16, causal: true, seed: 4);
+        options = det.Options();
+        options.Backend = AttentionBackend.CudaSm90;
+        options.Deterministic = true;
+        e = Assert.Throws<FlashAttnNativeException>(() => GpuRunner.Run(det, backward: true, options))!;
+        Assert.That(e.Status, Is.EqualTo(FlashAttnStatus.Unsupported), e.Message);
+        Assert.That(e.NativeMessage, Does.Contain("not deterministic"));
+
+        options.Backend = AttentionBackend.Auto;
+        CpuRunner.Result r = GpuRunner.Run(det, backward: true, options);
+        det.CheckBackward(r.Dq!, r.Dk!, r.Dv!);
+    }
+
+    private static void RequireSm90()
+    {
+        if ((FlashAttention.Capabilities & FlashAttnCapabilities.CudaSm90) == 0 || GpuRunner.ComputeCapability != 90)
+            Assert.Ignore("Needs the FA3 (sm90) kernels and a compute capability 9.0 device.");
+    }
+
     [Test]
     public void AutoPicksACudaBackendForCudaTensors()
     {

@@ -9,7 +9,8 @@ as in ../shared/perf.
 
   python3 bench_bwd.py [--hdims 64,128] [--seqlens 512,2048,8192] [--causal 0,1] [--reps 5]
   python3 bench_bwd.py --libs NAME=PATH,NAME=PATH ...   A/B: the FA3 backward of several builds (run_sm90.sh
-                                                         bwd_ab), each with its ratio to the first
+                                                         ab with AB_TOOL=bench_bwd), each with its ratio to the first;
+                                                         NAME=PATH@VAR=VALUE[&VAR=VALUE] adds environment settings
 """
 import argparse
 import os
@@ -75,7 +76,21 @@ def main():
     ap.add_argument("--iters", type=int, default=5)
     args = ap.parse_args()
     builds = [spec.split("=", 1) for spec in args.libs.split(",")] if args.libs else [("fa3", args.lib)]
-    libs = [(name, fa.Library(path)) for name, path in builds]
+    loaded, libs, envs = {}, [], {}
+    for name, rest in builds:
+        path, _, env = (rest or "").partition("@")
+        path = path or None
+        if path not in loaded:
+            loaded[path] = fa.Library(path)
+        libs.append((name, loaded[path]))
+        envs[name] = dict(kv.split("=", 1) for kv in env.split("&")) if env else {}
+    knobs = {key for env in envs.values() for key in env}
+
+    def use_env(name):
+        for key in knobs:
+            os.environ.pop(key, None)
+        os.environ.update(envs.get(name, {}))
+
     lib = libs[0][1]
     print(f"device {torch.cuda.get_device_name()}, torch {torch.__version__}, cuDNN {torch.backends.cudnn.version()}")
     print("SUMMARY bench_bwd (backward TFLOP/s, medians)")
@@ -90,7 +105,11 @@ def main():
             q, k, v = (torch.randn(b, s, h, d, device="cuda", generator=gen).to(torch.bfloat16) for _ in range(3))
             for causal in (c == "1" for c in args.causal.split(",")):
                 flops = 2.5 * 4.0 * b * h * s * s * d / (2.0 if causal else 1.0)
-                fns = {n: ours_bwd(l, q, k, v, causal, shared.FA_BACKEND_CUDA_SM90) for n, l in libs}
+                fns = {}
+                for n, l in libs:
+                    use_env(n)
+                    fns[n] = ours_bwd(l, q, k, v, causal, shared.FA_BACKEND_CUDA_SM90)
+                use_env(None)
                 fns["fa2"] = ours_bwd(lib, q, k, v, causal, shared.FA_BACKEND_CUDA_SM80)
                 for peer in ("flash", "cudnn"):
                     fwd, both = peer_fwd_and_bwd(q, k, v, causal, peer)
@@ -99,7 +118,9 @@ def main():
                 times = {n: [] for n in names}
                 for r in range(args.reps):
                     for n in names[r % len(names):] + names[:r % len(names)]:
+                        use_env(n)
                         times[n].append(time_ms(fns[n], 2, args.iters))
+                use_env(None)
                 ms = {n: statistics.median(t) for n, t in times.items()}
                 for peer in ("flash", "cudnn"):
                     ms[peer] -= ms.pop(peer + " fwd")

@@ -154,17 +154,22 @@ phase_bwd_check() {
            on && /ptxas info|ptxas warning|bytes stack|spill/ {print; if ($0 ~ /Used [0-9]+ registers/) on=0; next}
            {on=0}' "$OUT/build.log"; } > "$OUT/bwd_inspect.log"
     note "bwd inspect: $(grep -c 'Compiling entry' "$OUT/bwd_inspect.log") kernels, $(grep -cE '[1-9][0-9]* bytes spill' "$OUT/bwd_inspect.log") spill"
+    # Twice: the default choice of head_dim-128 kernel (the dQ split below 8192 query rows), then the other one.
     run_limited "bwd check" 300 "$OUT/bwd_check.log" python3 tests/gpu/check.py --bwd-backend sm90 ${BWD_CHECK_ARGS:---quick}
-    while read -r l; do note "  $l"; done < <(grep -h "^checks:" "$OUT/bwd_check.log")
+    FLASHATTN_SM90_BWD_DQ=own run_limited "bwd check (own dQ)" 300 "$OUT/bwd_check_own.log" \
+        python3 tests/gpu/check.py --bwd-backend sm90 ${BWD_CHECK_ARGS:---quick}
+    while read -r l; do note "  $l"; done < <(grep -h "^checks:" "$OUT/bwd_check.log" "$OUT/bwd_check_own.log")
 }
 
 phase_bwd_sanitize() {
     if [ -z "$SANITIZER" ]; then note "bwd sanitize: SKIPPED (no compute-sanitizer found)"; return; fi
     for tool in memcheck racecheck synccheck; do
-        run_limited "bwd sanitize $tool" 150 "$OUT/bwd_sanitize_$tool.log" \
-            "$SANITIZER" --tool "$tool" --error-exitcode 3 --kernel-name kns=bwd_kernel --print-limit 20 \
-            python3 tests/gpu/check.py --bwd-backend sm90 --quick --filter "113 203"
-        while read -r l; do note "  $tool: $l"; done < <(grep -h "ERROR SUMMARY\|RACECHECK SUMMARY\|^checks:" "$OUT/bwd_sanitize_$tool.log")
+        for dq in split own; do
+            FLASHATTN_SM90_BWD_DQ=$dq run_limited "bwd sanitize $tool ($dq dQ)" 150 "$OUT/bwd_sanitize_$tool.log" \
+                "$SANITIZER" --tool "$tool" --error-exitcode 3 --kernel-name kns=bwd_kernel --print-limit 20 \
+                python3 tests/gpu/check.py --bwd-backend sm90 --quick --filter "113 203"
+            while read -r l; do note "  $tool ($dq dQ): $l"; done < <(grep -h "ERROR SUMMARY\|RACECHECK SUMMARY\|^checks:" "$OUT/bwd_sanitize_$tool.log")
+        done
     done
 }
 
@@ -235,7 +240,7 @@ phase_ab() {
             cmake --build '$dir' -j16" \
             && libs+=",$name=$dir/lib/libflashattn.so${envs:+@$envs}" && dump_sass "$dir" && pv_wait_log "$name" "$dir/sass"
     done
-    # AB_TOOL=bench_bwd times the builds' FA3 backward instead (bench_bwd.py; no environment settings).
+    # AB_TOOL=bench_bwd times the builds' FA3 backward instead (bench_bwd.py).
     run_limited "ab" 400 "$OUT/ab.log" python3 "tests/gpu/sm90/${AB_TOOL:-ab_sm90}.py" --libs "$libs" ${AB_ARGS:-}
 }
 

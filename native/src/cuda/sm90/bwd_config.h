@@ -5,13 +5,14 @@
 #pragma once
 #include "cuda/primitives/sm90/wgmma.cuh"
 
-// Tuning builds: the Q / dO ring depth, and whether the head_dim-128 kernel splits dQ's columns between the
-// warpgroups (1, default) or has each warpgroup compute all of them for its own keys (0).
+// Tuning builds: the Q / dO ring depth.
 #ifndef FA_SM90_TUNE_BWD_STAGES
 #define FA_SM90_TUNE_BWD_STAGES 2
 #endif
-#ifndef FA_SM90_TUNE_BWD_DQ_SPLIT
-#define FA_SM90_TUNE_BWD_DQ_SPLIT 1
+// Tuning builds: 1 makes the warpgroups take turns issuing their GEMM batches (without the dQ split), so
+// that one's exponentials and dS run while the other's products do.
+#ifndef FA_SM90_TUNE_BWD_PINGPONG
+#define FA_SM90_TUNE_BWD_PINGPONG 0
 #endif
 // Tuning builds: 1 leaves a block's dQ product running behind the next block's S^T and dP^T, its RED after.
 #ifndef FA_SM90_TUNE_BWD_DEFER_DQ
@@ -20,7 +21,7 @@
 
 namespace fa::sm90 {
 
-template <wgmma::Kind K, int kHeadDim_>
+template <wgmma::Kind K, int kHeadDim_, bool kDqSplit_ = true>
 struct BwdConfig {
     static_assert(K != wgmma::Kind::E4M3, "the backward takes 16-bit inputs");
     static constexpr wgmma::Kind kKind = K;
@@ -45,11 +46,12 @@ struct BwdConfig {
     static constexpr int kKStepsPerChunk = kSwizzleBytes / 32;
 
     // dQ = dS K sums over all kBlockN keys. Split: warpgroup w computes dQ's 64-column chunk w from both
-    // warpgroups' dS (one 128-thread barrier pair per query block): each dQ element gets one RED per CTA and
-    // one wgmma batch. Otherwise each warpgroup computes every chunk over its own 64 keys.
-    static constexpr bool kDqSplit = FA_SM90_TUNE_BWD_DQ_SPLIT != 0 && kChunks == kConsumerWarpgroups;
+    // warpgroups' dS (a 256-thread barrier per query block): each dQ element gets one RED per CTA and one
+    // wgmma batch. Otherwise each warpgroup computes every chunk over its own 64 keys (bwd_api.cu chooses).
+    static constexpr bool kDqSplit = kDqSplit_ && kChunks == kConsumerWarpgroups;
     // Deferred dQ keeps one dQ accumulator alive across the next block's scores: where a warpgroup has one
     // dQ chunk per block.
+    static constexpr bool kPingpong = FA_SM90_TUNE_BWD_PINGPONG != 0 && !kDqSplit;
     static constexpr bool kDeferDq = FA_SM90_TUNE_BWD_DEFER_DQ != 0 && (kDqSplit || kChunks == 1);
 
     // 384 threads launch with 168 registers each; the producer warpgroup gives its share to the consumers.

@@ -32,6 +32,15 @@ struct BwdConsumer {
     static constexpr int kNumFrag = Gemms::kNumFrag;
     // Named barriers: dS^T is in smem, the block's (1, both warpgroups) or the warpgroup's (1 + wg).
     static constexpr uint32_t kDsBarrierBase = 1;
+    // Cfg::kPingpong: warpgroup w issues when barrier 3 + w completes (128 syncing, 128 arriving).
+    static constexpr uint32_t kTurnBarrierBase = 3;
+    static constexpr uint32_t kTurnThreads = 2 * kWarpgroupThreads;
+    __device__ __forceinline__ void my_turn() const {
+        if constexpr (Cfg::kPingpong) named_barrier_sync(kTurnBarrierBase + wg, kTurnThreads);
+    }
+    __device__ __forceinline__ void their_turn() const {
+        if constexpr (Cfg::kPingpong) named_barrier_arrive(kTurnBarrierBase + 1 - wg, kTurnThreads);
+    }
 
     const BwdArgs& args;
     Smem smem;
@@ -118,33 +127,32 @@ struct BwdConsumer {
     __device__ __forceinline__ void block(int s, int buf, uint32_t k_rows, uint32_t v_rows, int key_r0, int row0,
                                           float* dq_band) {
         float st[kNumScores], dpt[kNumScores];
+        my_turn();
         wgmma::fence();
         Gemms::scores(st, k_rows, smem.q(s));
         wgmma::commit_group();
         Gemms::scores(dpt, v_rows, smem.dout(s));
         wgmma::commit_group();
+        their_turn();
         if constexpr (Cfg::kDeferDq) finish_dq<2>();  // the previous block's dQ, queued before these two
 
-        // P^T, then dV's product at once: it runs while this warpgroup computes dS^T.
         wgmma::wait_group<1>();
         wgmma::fence_operands(st);
         probabilities<kMasked>(st, smem.lse_log2(s), key_r0, row0);
-        uint32_t p_frag[kNumFrag];
-        Frag::pack(st, p_frag);
-        wgmma::fence();
-        Gemms::grad(dv, p_frag, smem.dout(s));
-        wgmma::commit_group();
-
-        // dS^T once dP^T is in (dV may still run), then dK's product, which runs while dS^T goes to smem.
-        wgmma::wait_group<1>();
+        wgmma::wait_group<0>();
         wgmma::fence_operands(dpt);
         score_grads(dpt, st, smem.dsum(s));
-        uint32_t ds_frag[kNumFrag];
+
+        uint32_t p_frag[kNumFrag], ds_frag[kNumFrag];
+        Frag::pack(st, p_frag);
         Frag::pack(dpt, ds_frag);
+        store_ds(smem.ds(wg, buf), ds_frag);
+
+        my_turn();
         wgmma::fence();
+        Gemms::grad(dv, p_frag, smem.dout(s));
         Gemms::grad(dk, ds_frag, smem.q(s));
         wgmma::commit_group();
-        store_ds(smem.ds(wg, buf), ds_frag);
 
         // Every thread's dS^T must be visible to the async proxy before a warpgroup's wgmma reads it.
         tma::fence_proxy_async_smem();
@@ -158,6 +166,7 @@ struct BwdConsumer {
             const uint32_t k_chunk = Cfg::kDqSplit ? smem.k() + wg * Smem::kKChunkBytes : k_rows;
             Gemms::template dq<kKeys>(dq_acc, ds_tile, k_chunk);
             wgmma::commit_group();
+            their_turn();
             dq_pending = {dq_band, s, true};
             if constexpr (!Cfg::kDeferDq) finish_dq<0>();
         } else {
@@ -166,6 +175,7 @@ struct BwdConsumer {
             for (int c = 0; c < Cfg::kChunks; ++c) {
                 Gemms::template dq<Cfg::kKeysPerConsumer>(dq_acc, smem.ds(wg, buf), k_rows + c * Smem::kKChunkBytes);
                 wgmma::commit_group();
+                if (c == 0) their_turn();
                 wgmma::wait_group<0>();
                 wgmma::fence_operands(dq_acc);
                 if (c == 0) release(s);  // dV and dK have read Q and dO too
@@ -205,6 +215,8 @@ struct BwdConsumer {
         mbarrier::wait_warp(smem.kv_full(), 0u);
 
         const QueryRange r = query_range<Cfg::kBlockM, Cfg::kBlockN>(args, n_block);
+        // The first turn is warpgroup 0's: it arrives on its own barrier once.
+        if (Cfg::kPingpong && wg == 0) named_barrier_arrive(kTurnBarrierBase, kTurnThreads);
         int buf = 0;
         for (int g = 0; g < args.heads_per_kv; ++g) {
             const int head = kv_head * args.heads_per_kv + g;

@@ -93,12 +93,22 @@ fa_status launch_bwd(const fa_params& p, const sm80::BwdArgs& w, const sm80::Lau
 #define FA_SM90_INSTANTIATE_BWD(KIND, HDIM, T)                                                           \
     namespace fa::sm90 {                                                                                 \
     template <>                                                                                          \
-    fa_status run_bwd<wgmma::Kind::KIND, HDIM>(const fa_params& p, const sm80::BwdArgs& w,               \
-                                               const sm80::LaunchContext& ctx) {                         \
+    fa_status run_bwd<wgmma::Kind::KIND, HDIM, true>(const fa_params& p, const sm80::BwdArgs& w,         \
+                                                     const sm80::LaunchContext& ctx) {                   \
         return launch_bwd<BwdConfig<wgmma::Kind::KIND, HDIM>, T>(p, w, ctx);                             \
     }                                                                                                    \
     template <>                                                                                          \
     const char* bwd_unsupported<wgmma::Kind::KIND, HDIM>(const fa_params& p, char* buf, size_t len) {    \
         return bwd_config_unsupported<BwdConfig<wgmma::Kind::KIND, HDIM>>(p, buf, len);                  \
+    }                                                                                                    \
+    }
+
+// The variant without the dQ split (same operands, so no support check of its own).
+#define FA_SM90_INSTANTIATE_BWD_OWN_DQ(KIND, HDIM, T)                                                    \
+    namespace fa::sm90 {                                                                                 \
+    template <>                                                                                          \
+    fa_status run_bwd<wgmma::Kind::KIND, HDIM, false>(const fa_params& p, const sm80::BwdArgs& w,        \
+                                                      const sm80::LaunchContext& ctx) {                  \
+        return launch_bwd<BwdConfig<wgmma::Kind::KIND, HDIM, false>, T>(p, w, ctx);                      \
     }                                                                                                    \
     }

@@ -9,7 +9,8 @@
 
 namespace fa::sm90 {
 
-template <wgmma::Kind K, int kHeadDim>
+// kDqSplit: the head_dim-128 kernels' dQ columns split between the warpgroups (bwd_config.h).
+template <wgmma::Kind K, int kHeadDim, bool kDqSplit = true>
 fa_status run_bwd(const fa_params& p, const sm80::BwdArgs& args, const sm80::LaunchContext& ctx);
 
 // Why TMA cannot address p's q, k, v or dout for this kernel (in buf), or nullptr.
@@ -18,7 +19,8 @@ const char* bwd_unsupported(const fa_params& p, char* buf, size_t len);
 
 #define FA_SM90_DECLARE_BWD(KIND, HDIM)                                                                  \
     template <>                                                                                          \
-    fa_status run_bwd<wgmma::Kind::KIND, HDIM>(const fa_params&, const sm80::BwdArgs&, const sm80::LaunchContext&); \
+    fa_status run_bwd<wgmma::Kind::KIND, HDIM, true>(const fa_params&, const sm80::BwdArgs&,             \
+                                                     const sm80::LaunchContext&);                        \
     template <>                                                                                          \
     const char* bwd_unsupported<wgmma::Kind::KIND, HDIM>(const fa_params&, char*, size_t);
 FA_SM90_DECLARE_BWD(BF16, 64)
@@ -26,6 +28,11 @@ FA_SM90_DECLARE_BWD(BF16, 128)
 FA_SM90_DECLARE_BWD(F16, 64)
 FA_SM90_DECLARE_BWD(F16, 128)
 #undef FA_SM90_DECLARE_BWD
+// The head_dim-128 kernels whose warpgroups each compute all of dQ's columns (bwd_*_hdim128_own_dq.cu).
+template <>
+fa_status run_bwd<wgmma::Kind::BF16, 128, false>(const fa_params&, const sm80::BwdArgs&, const sm80::LaunchContext&);
+template <>
+fa_status run_bwd<wgmma::Kind::F16, 128, false>(const fa_params&, const sm80::BwdArgs&, const sm80::LaunchContext&);
 
 // bwd_api.cu: why the Hopper backward cannot run p (on a Hopper device), or nullptr; and running it.
 const char* backward_unsupported(const fa_params& p, char* buf, size_t len);

@@ -1,0 +1,62 @@
+// Tile shape and budgets of the FA3 backward kernel (bwd_kernel.cuh). A CTA owns kBlockN keys of one
+// (batch, KV head); consumer warpgroup w owns the 64 keys from 64 w and keeps their dK and dV in registers
+// while it walks every 64-row query block of the KV head's query heads. The producer warp streams Q, dO and
+// the rows' LSE and D = rowsum(dO * O) through a ring of kStages stages.
+#pragma once
+#include "cuda/primitives/sm90/wgmma.cuh"
+
+// Tuning builds: the Q / dO ring depth, and whether the head_dim-128 kernel splits dQ's columns between the
+// warpgroups (1, default) or has each warpgroup compute all of them for its own keys (0).
+#ifndef FA_SM90_TUNE_BWD_STAGES
+#define FA_SM90_TUNE_BWD_STAGES 2
+#endif
+#ifndef FA_SM90_TUNE_BWD_DQ_SPLIT
+#define FA_SM90_TUNE_BWD_DQ_SPLIT 1
+#endif
+// Tuning builds: 1 leaves a block's dQ product running behind the next block's S^T and dP^T, its RED after.
+#ifndef FA_SM90_TUNE_BWD_DEFER_DQ
+#define FA_SM90_TUNE_BWD_DEFER_DQ 0
+#endif
+
+namespace fa::sm90 {
+
+template <wgmma::Kind K, int kHeadDim_>
+struct BwdConfig {
+    static_assert(K != wgmma::Kind::E4M3, "the backward takes 16-bit inputs");
+    static constexpr wgmma::Kind kKind = K;
+    static constexpr int kHeadDim = kHeadDim_;
+    static_assert(kHeadDim == 64 || kHeadDim == 128,
+                  "dK and dV of 64 keys (2 x head_dim / 2 registers) must fit beside S and dP");
+
+    static constexpr int kBlockM = 64;           // query rows per step: the N of S^T = K Q^T
+    static constexpr int kKeysPerConsumer = 64;  // the M of every wgmma a consumer issues but dQ's
+    static constexpr int kConsumerWarpgroups = 2;
+    static constexpr int kBlockN = kConsumerWarpgroups * kKeysPerConsumer;
+    static constexpr int kThreads = 128 * (1 + kConsumerWarpgroups);
+    static constexpr int kConsumerWarps = 4 * kConsumerWarpgroups;
+    static constexpr int kStages = FA_SM90_TUNE_BWD_STAGES;
+
+    // Operand maps as the forward's (operand_map.h): 64-column chunks, 128-byte swizzle.
+    static constexpr int kElemBytes = 2;
+    static constexpr int kSwizzleBytes = 128;
+    static constexpr int kChunkCols = kSwizzleBytes / kElemBytes;
+    static constexpr int kChunks = kHeadDim / kChunkCols;
+    static constexpr int kMmaK = 16;
+    static constexpr int kKStepsPerChunk = kSwizzleBytes / 32;
+
+    // dQ = dS K sums over all kBlockN keys. Split: warpgroup w computes dQ's 64-column chunk w from both
+    // warpgroups' dS (one 128-thread barrier pair per query block): each dQ element gets one RED per CTA and
+    // one wgmma batch. Otherwise each warpgroup computes every chunk over its own 64 keys.
+    static constexpr bool kDqSplit = FA_SM90_TUNE_BWD_DQ_SPLIT != 0 && kChunks == kConsumerWarpgroups;
+    // Deferred dQ keeps one dQ accumulator alive across the next block's scores: where a warpgroup has one
+    // dQ chunk per block.
+    static constexpr bool kDeferDq = FA_SM90_TUNE_BWD_DEFER_DQ != 0 && (kDqSplit || kChunks == 1);
+
+    // 384 threads launch with 168 registers each; the producer warpgroup gives its share to the consumers.
+    static constexpr int kProducerRegs = 24;
+    static constexpr int kConsumerRegs = 240;
+    static_assert(128 * kProducerRegs + 128 * kConsumerWarpgroups * kConsumerRegs <= kThreads * (65536 / kThreads / 8 * 8),
+                  "register budget");
+};
+
+}  // namespace fa::sm90

@@ -1,0 +1,5 @@
+#include "cuda/sm90/bwd_launch.cuh"
+
+#include <cuda_bf16.h>
+
+FA_SM90_INSTANTIATE_BWD_OWN_DQ(BF16, 128, __nv_bfloat16)
