@@ -165,10 +165,10 @@ phase_bwd_sanitize() {
     if [ -z "$SANITIZER" ]; then note "bwd sanitize: SKIPPED (no compute-sanitizer found)"; return; fi
     for tool in memcheck racecheck synccheck; do
         for dq in split own; do
-            FLASHATTN_SM90_BWD_DQ=$dq run_limited "bwd sanitize $tool ($dq dQ)" 150 "$OUT/bwd_sanitize_$tool.log" \
+            FLASHATTN_SM90_BWD_DQ=$dq run_limited "bwd sanitize $tool ($dq dQ)" 150 "$OUT/bwd_sanitize_${tool}_$dq.log" \
                 "$SANITIZER" --tool "$tool" --error-exitcode 3 --kernel-name kns=bwd_kernel --print-limit 20 \
                 python3 tests/gpu/check.py --bwd-backend sm90 --quick --filter "113 203"
-            while read -r l; do note "  $tool ($dq dQ): $l"; done < <(grep -h "ERROR SUMMARY\|RACECHECK SUMMARY\|^checks:" "$OUT/bwd_sanitize_$tool.log")
+            while read -r l; do note "  $tool ($dq dQ): $l"; done < <(grep -h "ERROR SUMMARY\|RACECHECK SUMMARY\|^checks:" "$OUT/bwd_sanitize_${tool}_$dq.log")
         done
     done
 }

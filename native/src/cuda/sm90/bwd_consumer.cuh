@@ -198,17 +198,15 @@ struct BwdConsumer {
         }
     }
 
-    // The stage's Q, dO, LSE and D are read: the producer may refill it.
-    __device__ __forceinline__ void release(int s) const {
-        __syncwarp();
-        if (tid % 32 == 0) mbarrier::arrive(smem.empty(s));
-    }
+    // The stage's Q, dO, LSE and D are read: the producer may refill it. Every thread arrives: an arrival
+    // releases only its own thread's reads of the LSE and D, which the next bulk copy overwrites.
+    __device__ __forceinline__ void release(int s) const { mbarrier::arrive(smem.empty(s)); }
 
     __device__ void run(int n_block, int kv_head, int batch) {
 #pragma unroll
         for (int i = 0; i < kNumGrad; ++i) dv[i] = dk[i] = 0.f;
-        const int key0 = n_block * Cfg::kBlockN + wg * Cfg::kKeysPerConsumer;  // the warpgroup's first key
-        const int key_r0 = key0 + fc.row0;
+        const int block_key0 = n_block * Cfg::kBlockN;
+        const int key_r0 = block_key0 + wg * Cfg::kKeysPerConsumer + fc.row0;  // this thread's first key row
         const uint32_t k_rows = smem.k() + wg * Cfg::kKeysPerConsumer * Cfg::kSwizzleBytes;
         const uint32_t v_rows = smem.v() + wg * Cfg::kKeysPerConsumer * Cfg::kSwizzleBytes;
         const int limit_shift = args.seqlen_k - args.seqlen_q;
@@ -226,9 +224,10 @@ struct BwdConsumer {
             for (int m = r.begin; m < r.end; ++m) {
                 const int row0 = m * Cfg::kBlockM;
                 float* dq_band = dq_head + static_cast<int64_t>(row0 / 16 + tid / 32) * (args.dq_frags * 128);
-                // Masks only where some key of the warpgroup is past a row's causal limit or past seqlen_k.
-                const bool masked = (args.causal && key0 + Cfg::kKeysPerConsumer - 1 > row0 + limit_shift) ||
-                                    key0 + Cfg::kKeysPerConsumer > args.seqlen_k;
+                // Masks only where some key of the CTA's block is past a row's causal limit or past seqlen_k: the
+                // same body in both warpgroups, whose shared named barrier (the dQ split) is then one instruction.
+                const bool masked = (args.causal && block_key0 + Cfg::kBlockN - 1 > row0 + limit_shift) ||
+                                    block_key0 + Cfg::kBlockN > args.seqlen_k;
                 const int s = pipe.stage;
                 mbarrier::wait_warp(smem.full(s), pipe.phase);
                 if (masked)

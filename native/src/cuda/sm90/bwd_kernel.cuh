@@ -34,7 +34,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) bwd_kernel(const __grid_cons
 #pragma unroll
         for (int s = 0; s < Cfg::kStages; ++s) {
             mbarrier::init(smem.full(s), 1);                     // the producer's arrive.expect_tx
-            mbarrier::init(smem.empty(s), Cfg::kConsumerWarps);  // one arrival per consumer warp
+            mbarrier::init(smem.empty(s), Cfg::kConsumerWarpgroups * kWarpgroupThreads);  // every consumer thread
         }
         mbarrier::fence_init();
     }

@@ -1,7 +1,0 @@
-// Forward kernels for compiled head dim 160 (head dims up to 160 that no smaller size covers).
-#include "fwd_launch.cuh"
-
-namespace fa::sm80 {
-template fa_status launch_fwd<__half, 160>(const FwdArgs&, const LaunchContext&);
-template fa_status launch_fwd<__nv_bfloat16, 160>(const FwdArgs&, const LaunchContext&);
-}  // namespace fa::sm80

@@ -1,5 +1,0 @@
-#include "cuda/sm90/fwd_launch.cuh"
-
-#include <cuda_bf16.h>
-
-FA_SM90_INSTANTIATE_TILE(E4M3, 64, 192, 0, __nv_bfloat16)

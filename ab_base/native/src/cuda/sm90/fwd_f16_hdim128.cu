@@ -1,6 +1,0 @@
-#include "cuda/sm90/fwd_launch.cuh"
-
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
-
-FA_SM90_INSTANTIATE(F16, 128, __half)
