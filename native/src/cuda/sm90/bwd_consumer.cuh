@@ -48,7 +48,7 @@ struct BwdConsumer {
     FragmentCoords fc;
     PipeState<Cfg::kStages> pipe;
     float dv[kNumGrad], dk[kNumGrad];
-    float dq_acc[Gemms::kNumDq];
+    float dq_acc[Cfg::kRowHalves][Gemms::kNumDq];
     struct {
         float* band;  // the block's band in the dQ accumulator
         int stage;
@@ -98,15 +98,15 @@ struct BwdConsumer {
         }
     }
 
-    // dS^T (keys x query rows) into the 128-byte-swizzled tile dQ's wgmma reads: frag[2j] is row r0, frag[2j+1]
-    // row r0 + 8, of columns 8j + col0 and + 1.
-    __device__ __forceinline__ void store_ds(uint32_t tile, const uint32_t (&frag)[kNumFrag]) const {
+    // dS^T (keys x query rows) into the 128-byte-swizzled tiles dQ's wgmma reads, one per 64 query rows:
+    // frag[2j] is row r0, frag[2j+1] row r0 + 8, of columns 8j + col0 and + 1.
+    __device__ __forceinline__ void store_ds(int buf, const uint32_t (&frag)[kNumFrag]) const {
 #pragma unroll
         for (int j = 0; j < kNumFrag / 2; ++j)
 #pragma unroll
             for (int h = 0; h < 2; ++h) {
-                const uint32_t off = (fc.row0 + 8 * h) * Cfg::kSwizzleBytes + (8 * j + fc.col0) * 2;
-                st_shared_u32(tile + swizzle_offset<Cfg::kSwizzleBytes>(off), frag[2 * j + h]);
+                const uint32_t off = (fc.row0 + 8 * h) * Cfg::kSwizzleBytes + (8 * (j % 8) + fc.col0) * 2;
+                st_shared_u32(smem.ds(wg, buf, j / 8) + swizzle_offset<Cfg::kSwizzleBytes>(off), frag[2 * j + h]);
             }
     }
 
@@ -146,7 +146,7 @@ struct BwdConsumer {
         uint32_t p_frag[kNumFrag], ds_frag[kNumFrag];
         Frag::pack(st, p_frag);
         Frag::pack(dpt, ds_frag);
-        store_ds(smem.ds(wg, buf), ds_frag);
+        store_ds(buf, ds_frag);
 
         my_turn();
         wgmma::fence();
@@ -162,9 +162,10 @@ struct BwdConsumer {
             else
                 named_barrier_sync(kDsBarrierBase + wg, kWarpgroupThreads);
             constexpr int kKeys = Cfg::kDqSplit ? Cfg::kBlockN : Cfg::kKeysPerConsumer;
-            const uint32_t ds_tile = Cfg::kDqSplit ? smem.ds(0, buf) : smem.ds(wg, buf);
             const uint32_t k_chunk = Cfg::kDqSplit ? smem.k() + wg * Smem::kKChunkBytes : k_rows;
-            Gemms::template dq<kKeys>(dq_acc, ds_tile, k_chunk);
+#pragma unroll
+            for (int h = 0; h < Cfg::kRowHalves; ++h)
+                Gemms::template dq<kKeys>(dq_acc[h], Cfg::kDqSplit ? smem.ds(0, buf) : smem.ds(wg, buf, h), k_chunk);
             wgmma::commit_group();
             their_turn();
             dq_pending = {dq_band, s, true};
@@ -173,13 +174,13 @@ struct BwdConsumer {
             named_barrier_sync(kDsBarrierBase + wg, kWarpgroupThreads);
 #pragma unroll
             for (int c = 0; c < Cfg::kChunks; ++c) {
-                Gemms::template dq<Cfg::kKeysPerConsumer>(dq_acc, smem.ds(wg, buf), k_rows + c * Smem::kKChunkBytes);
+                Gemms::template dq<Cfg::kKeysPerConsumer>(dq_acc[0], smem.ds(wg, buf), k_rows + c * Smem::kKChunkBytes);
                 wgmma::commit_group();
                 if (c == 0) their_turn();
                 wgmma::wait_group<0>();
-                wgmma::fence_operands(dq_acc);
+                wgmma::fence_operands(dq_acc[0]);
                 if (c == 0) release(s);  // dV and dK have read Q and dO too
-                add_dq(dq_acc, dq_band, c);
+                add_dq(dq_acc[0], dq_band, c);
             }
         }
     }
@@ -190,10 +191,14 @@ struct BwdConsumer {
     template <int kPending>
     __device__ __forceinline__ void finish_dq() {
         wgmma::wait_group<kPending>();
-        wgmma::fence_operands(dq_acc);
+#pragma unroll
+        for (int h = 0; h < Cfg::kRowHalves; ++h) wgmma::fence_operands(dq_acc[h]);
         if (dq_pending.valid) {
             release(dq_pending.stage);
-            add_dq(dq_acc, dq_pending.band, Cfg::kDqSplit ? wg : 0);
+            // A 64-row half is 4 bands of the accumulator further on.
+#pragma unroll
+            for (int h = 0; h < Cfg::kRowHalves; ++h)
+                add_dq(dq_acc[h], dq_pending.band + h * 4 * (args.dq_frags * 128), Cfg::kDqSplit ? wg : 0);
             dq_pending.valid = false;
         }
     }
