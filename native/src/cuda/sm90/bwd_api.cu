@@ -27,9 +27,9 @@ const char* maps_unsupported(const fa_params& p, char* buf, size_t len) {
 // head_dim 128: dQ's columns split between the warpgroups, or each warpgroup's own dQ over all columns.
 // H100, bf16, interleaved A/B, four runs of 3-5 repetitions, split against own: +7 to +10% at 1024 keys, +2 to
 // +5% at 2048, +6 to +8% at 4096 non-causal (causal -3 to -1%); -1% / -9% at 8192 (non-causal / causal), -2 to
-// -7% / -10 to -13% at 16k. The split's barrier holds the warpgroups in step, so that their exponentials
-// coincide; over long walks the independent warpgroups drift apart and overlap them with each other's GEMMs.
-// FLASHATTN_SM90_BWD_DQ=split / own forces either.
+// -7% / -10 to -13% at 16k. A likely reason, not measured: the split's barrier holds the warpgroups in step, so
+// that their exponentials coincide, while independent warpgroups drift apart over long walks and overlap them
+// with each other's GEMMs. FLASHATTN_SM90_BWD_DQ=split / own forces either.
 bool split_dq(const fa_params& p) {
     const char* forced = std::getenv("FLASHATTN_SM90_BWD_DQ");
     if (forced != nullptr && std::strcmp(forced, "split") == 0) return true;

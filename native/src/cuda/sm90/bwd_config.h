@@ -5,21 +5,9 @@
 #pragma once
 #include "cuda/primitives/sm90/wgmma.cuh"
 
-// Tuning builds: the Q / dO ring depth; the head_dim-64 kernel's query rows per step (64 or 128).
+// Tuning builds: the Q / dO ring depth.
 #ifndef FA_SM90_TUNE_BWD_STAGES
 #define FA_SM90_TUNE_BWD_STAGES 2
-#endif
-#ifndef FA_SM90_TUNE_BWD_D64_BLOCK_M
-#define FA_SM90_TUNE_BWD_D64_BLOCK_M 64
-#endif
-// Tuning builds: 1 makes the warpgroups take turns issuing their GEMM batches (without the dQ split), so
-// that one's exponentials and dS run while the other's products do.
-#ifndef FA_SM90_TUNE_BWD_PINGPONG
-#define FA_SM90_TUNE_BWD_PINGPONG 0
-#endif
-// Tuning builds: 1 leaves a block's dQ product running behind the next block's S^T and dP^T, its RED after.
-#ifndef FA_SM90_TUNE_BWD_DEFER_DQ
-#define FA_SM90_TUNE_BWD_DEFER_DQ 0
 #endif
 
 namespace fa::sm90 {
@@ -32,10 +20,7 @@ struct BwdConfig {
     static_assert(kHeadDim == 64 || kHeadDim == 128,
                   "dK and dV of 64 keys (2 x head_dim / 2 registers) must fit beside S and dP");
 
-    // Query rows per step: the N of S^T = K Q^T, and 64 x kRowHalves the rows of dQ = dS K (M = 64 per wgmma).
-    static constexpr int kBlockM = kHeadDim == 64 ? FA_SM90_TUNE_BWD_D64_BLOCK_M : 64;
-    static constexpr int kRowHalves = kBlockM / 64;
-    static_assert(kBlockM == 64 || kBlockM == 128, "64 or 128 query rows per step");
+    static constexpr int kBlockM = 64;           // query rows per step: the N of S^T = K Q^T
     static constexpr int kKeysPerConsumer = 64;  // the M of every wgmma a consumer issues but dQ's
     static constexpr int kConsumerWarpgroups = 2;
     static constexpr int kBlockN = kConsumerWarpgroups * kKeysPerConsumer;
@@ -55,11 +40,6 @@ struct BwdConfig {
     // warpgroups' dS (a 256-thread barrier per query block): each dQ element gets one RED per CTA and one
     // wgmma batch. Otherwise each warpgroup computes every chunk over its own 64 keys (bwd_api.cu chooses).
     static constexpr bool kDqSplit = kDqSplit_ && kChunks == kConsumerWarpgroups;
-    static_assert(!kDqSplit || kRowHalves == 1, "the dQ split reads both warpgroups' dS^T as one operand");
-    // Deferred dQ keeps one dQ accumulator alive across the next block's scores: where a warpgroup has one
-    // dQ chunk per block.
-    static constexpr bool kPingpong = FA_SM90_TUNE_BWD_PINGPONG != 0 && !kDqSplit && kRowHalves == 1;
-    static constexpr bool kDeferDq = FA_SM90_TUNE_BWD_DEFER_DQ != 0 && (kDqSplit || kChunks == 1) && kRowHalves == 1;
 
     // 384 threads launch with 168 registers each; the producer warpgroup gives its share to the consumers.
     static constexpr int kProducerRegs = 24;

@@ -1,7 +1,7 @@
 // A consumer warpgroup of the backward: for its 64 keys, every query block the producer hands over goes
 //   S^T, dP^T (wgmma) -> P^T = exp2(S^T * scale_log2 - LSE_log2), masked -> dS^T = P^T * (dP^T - D)
 //   -> dV += P^T dO, dK += dS^T Q (wgmma, register A) -> dS^T to smem -> dQ chunks = dS K (wgmma) -> RED into
-//   the fp32 dQ accumulator (Cfg::kDeferDq: after the next block's S^T and dP^T are issued),
+//   the fp32 dQ accumulator,
 // and at the end dK (times the softmax scale) and dV go to global memory. The accumulator layout (fragment.cuh)
 // puts a thread on key rows r0 and r0 + 8 and, per 8-column block j, query columns 8j + 2 (lane % 4) + {0, 1}.
 #pragma once
@@ -32,15 +32,6 @@ struct BwdConsumer {
     static constexpr int kNumFrag = Gemms::kNumFrag;
     // Named barriers: dS^T is in smem, the block's (1, both warpgroups) or the warpgroup's (1 + wg).
     static constexpr uint32_t kDsBarrierBase = 1;
-    // Cfg::kPingpong: warpgroup w issues when barrier 3 + w completes (128 syncing, 128 arriving).
-    static constexpr uint32_t kTurnBarrierBase = 3;
-    static constexpr uint32_t kTurnThreads = 2 * kWarpgroupThreads;
-    __device__ __forceinline__ void my_turn() const {
-        if constexpr (Cfg::kPingpong) named_barrier_sync(kTurnBarrierBase + wg, kTurnThreads);
-    }
-    __device__ __forceinline__ void their_turn() const {
-        if constexpr (Cfg::kPingpong) named_barrier_arrive(kTurnBarrierBase + 1 - wg, kTurnThreads);
-    }
 
     const BwdArgs& args;
     Smem smem;
@@ -48,12 +39,7 @@ struct BwdConsumer {
     FragmentCoords fc;
     PipeState<Cfg::kStages> pipe;
     float dv[kNumGrad], dk[kNumGrad];
-    float dq_acc[Cfg::kRowHalves][Gemms::kNumDq];
-    struct {
-        float* band;  // the block's band in the dQ accumulator
-        int stage;
-        bool valid;
-    } dq_pending{nullptr, 0, false};
+    float dq_acc[Gemms::kNumDq];
 
     __device__ __forceinline__ BwdConsumer(const BwdArgs& a, Smem s, int warpgroup, int thread)
         : args(a), smem(s), wg(warpgroup), tid(thread), fc(thread) {}
@@ -98,15 +84,15 @@ struct BwdConsumer {
         }
     }
 
-    // dS^T (keys x query rows) into the 128-byte-swizzled tiles dQ's wgmma reads, one per 64 query rows:
-    // frag[2j] is row r0, frag[2j+1] row r0 + 8, of columns 8j + col0 and + 1.
-    __device__ __forceinline__ void store_ds(int buf, const uint32_t (&frag)[kNumFrag]) const {
+    // dS^T (keys x query rows) into the 128-byte-swizzled tile dQ's wgmma reads: frag[2j] is row r0, frag[2j+1]
+    // row r0 + 8, of columns 8j + col0 and + 1.
+    __device__ __forceinline__ void store_ds(uint32_t tile, const uint32_t (&frag)[kNumFrag]) const {
 #pragma unroll
         for (int j = 0; j < kNumFrag / 2; ++j)
 #pragma unroll
             for (int h = 0; h < 2; ++h) {
-                const uint32_t off = (fc.row0 + 8 * h) * Cfg::kSwizzleBytes + (8 * (j % 8) + fc.col0) * 2;
-                st_shared_u32(smem.ds(wg, buf, j / 8) + swizzle_offset<Cfg::kSwizzleBytes>(off), frag[2 * j + h]);
+                const uint32_t off = (fc.row0 + 8 * h) * Cfg::kSwizzleBytes + (8 * j + fc.col0) * 2;
+                st_shared_u32(tile + swizzle_offset<Cfg::kSwizzleBytes>(off), frag[2 * j + h]);
             }
     }
 
@@ -127,14 +113,11 @@ struct BwdConsumer {
     __device__ __forceinline__ void block(int s, int buf, uint32_t k_rows, uint32_t v_rows, int key_r0, int row0,
                                           float* dq_band) {
         float st[kNumScores], dpt[kNumScores];
-        my_turn();
         wgmma::fence();
         Gemms::scores(st, k_rows, smem.q(s));
         wgmma::commit_group();
         Gemms::scores(dpt, v_rows, smem.dout(s));
         wgmma::commit_group();
-        their_turn();
-        if constexpr (Cfg::kDeferDq) finish_dq<2>();  // the previous block's dQ, queued before these two
 
         wgmma::wait_group<1>();
         wgmma::fence_operands(st);
@@ -146,9 +129,8 @@ struct BwdConsumer {
         uint32_t p_frag[kNumFrag], ds_frag[kNumFrag];
         Frag::pack(st, p_frag);
         Frag::pack(dpt, ds_frag);
-        store_ds(buf, ds_frag);
+        store_ds(smem.ds(wg, buf), ds_frag);
 
-        my_turn();
         wgmma::fence();
         Gemms::grad(dv, p_frag, smem.dout(s));
         Gemms::grad(dk, ds_frag, smem.q(s));
@@ -156,50 +138,25 @@ struct BwdConsumer {
 
         // Every thread's dS^T must be visible to the async proxy before a warpgroup's wgmma reads it.
         tma::fence_proxy_async_smem();
-        if constexpr (Cfg::kDqSplit || Cfg::kChunks == 1) {
-            if constexpr (Cfg::kDqSplit)
-                named_barrier_sync(kDsBarrierBase, Cfg::kConsumerWarpgroups * kWarpgroupThreads);
-            else
-                named_barrier_sync(kDsBarrierBase + wg, kWarpgroupThreads);
-            constexpr int kKeys = Cfg::kDqSplit ? Cfg::kBlockN : Cfg::kKeysPerConsumer;
-            const uint32_t k_chunk = Cfg::kDqSplit ? smem.k() + wg * Smem::kKChunkBytes : k_rows;
-#pragma unroll
-            for (int h = 0; h < Cfg::kRowHalves; ++h)
-                Gemms::template dq<kKeys>(dq_acc[h], Cfg::kDqSplit ? smem.ds(0, buf) : smem.ds(wg, buf, h), k_chunk);
-            wgmma::commit_group();
-            their_turn();
-            dq_pending = {dq_band, s, true};
-            if constexpr (!Cfg::kDeferDq) finish_dq<0>();
-        } else {
+        if constexpr (Cfg::kDqSplit)
+            named_barrier_sync(kDsBarrierBase, Cfg::kConsumerWarpgroups * kWarpgroupThreads);
+        else
             named_barrier_sync(kDsBarrierBase + wg, kWarpgroupThreads);
+        // The dQ chunks this warpgroup computes: chunk wg over the block's keys (split), or every chunk over
+        // its own keys.
+        constexpr int kMyChunks = Cfg::kDqSplit ? 1 : Cfg::kChunks;
+        constexpr int kKeys = Cfg::kDqSplit ? Cfg::kBlockN : Cfg::kKeysPerConsumer;
+        const uint32_t ds_tile = Cfg::kDqSplit ? smem.ds(0, buf) : smem.ds(wg, buf);
+        const uint32_t k_keys = Cfg::kDqSplit ? smem.k() : k_rows;
 #pragma unroll
-            for (int c = 0; c < Cfg::kChunks; ++c) {
-                Gemms::template dq<Cfg::kKeysPerConsumer>(dq_acc[0], smem.ds(wg, buf), k_rows + c * Smem::kKChunkBytes);
-                wgmma::commit_group();
-                if (c == 0) their_turn();
-                wgmma::wait_group<0>();
-                wgmma::fence_operands(dq_acc[0]);
-                if (c == 0) release(s);  // dV and dK have read Q and dO too
-                add_dq(dq_acc[0], dq_band, c);
-            }
-        }
-    }
-
-    // Completes the issued dQ product once at most kPending later groups are in flight: releases its stage
-    // (its dV and dK, committed before it, have read Q and dO) and adds it into the accumulator. The wait
-    // is unconditional, so no wgmma wait sits in a branch.
-    template <int kPending>
-    __device__ __forceinline__ void finish_dq() {
-        wgmma::wait_group<kPending>();
-#pragma unroll
-        for (int h = 0; h < Cfg::kRowHalves; ++h) wgmma::fence_operands(dq_acc[h]);
-        if (dq_pending.valid) {
-            release(dq_pending.stage);
-            // A 64-row half is 4 bands of the accumulator further on.
-#pragma unroll
-            for (int h = 0; h < Cfg::kRowHalves; ++h)
-                add_dq(dq_acc[h], dq_pending.band + h * 4 * (args.dq_frags * 128), Cfg::kDqSplit ? wg : 0);
-            dq_pending.valid = false;
+        for (int c = 0; c < kMyChunks; ++c) {
+            const int chunk = Cfg::kDqSplit ? wg : c;
+            Gemms::template dq<kKeys>(dq_acc, ds_tile, k_keys + chunk * Smem::kKChunkBytes);
+            wgmma::commit_group();
+            wgmma::wait_group<0>();
+            wgmma::fence_operands(dq_acc);
+            if (c == 0) release(s);  // dV and dK, committed before, have read Q and dO too
+            add_dq(dq_acc, dq_band, chunk);
         }
     }
 
@@ -218,8 +175,6 @@ struct BwdConsumer {
         mbarrier::wait_warp(smem.kv_full(), 0u);
 
         const QueryRange r = query_range<Cfg::kBlockM, Cfg::kBlockN>(args, n_block);
-        // The first turn is warpgroup 0's: it arrives on its own barrier once.
-        if (Cfg::kPingpong && wg == 0) named_barrier_arrive(kTurnBarrierBase, kTurnThreads);
         int buf = 0;
         for (int g = 0; g < args.heads_per_kv; ++g) {
             const int head = kv_head * args.heads_per_kv + g;
@@ -243,7 +198,6 @@ struct BwdConsumer {
                 buf ^= 1;
             }
         }
-        if constexpr (Cfg::kDeferDq) finish_dq<0>();
         wgmma::fence_operands(dv);
         wgmma::fence_operands(dk);
         store_grads(kv_head, batch, key_r0);

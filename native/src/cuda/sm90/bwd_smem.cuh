@@ -1,6 +1,6 @@
 // Shared-memory carve-up of one backward CTA: K and V of its keys (loaded once), the Q / dO / LSE / D stages,
-// two buffers (alternating between query blocks) of dS^T, the A operand of dQ = dS K, each holding per 64-row
-// half the consumer warpgroups' tiles back to back (the block's keys in order), and the mbarriers. Tiles start on 1024-byte boundaries, the span of a 128-byte swizzle atom.
+// two buffers (alternating between query blocks) of dS^T, the A operand of dQ = dS K, each holding the consumer
+// warpgroups' tiles back to back (the block's keys in order), and the mbarriers. Tiles start on 1024-byte boundaries, the span of a 128-byte swizzle atom.
 #pragma once
 #include <cstdint>
 
@@ -19,14 +19,13 @@ struct BwdSmem {
     static constexpr uint32_t kRowFloatBytes = Cfg::kBlockM * 4;                 // one float per query row
     static constexpr uint32_t kStageTxBytes = 2 * kQBytes + 2 * kRowFloatBytes;  // what TMA delivers per stage
     static constexpr uint32_t kStageBytes = align1k(kStageTxBytes);
-    // dS^T tiles of 64 keys x 64 query rows (16-bit): per buffer, row half and consumer warpgroup.
-    static constexpr uint32_t kDsBytes = Cfg::kKeysPerConsumer * 64 * 2;
+    static constexpr uint32_t kDsBytes = Cfg::kKeysPerConsumer * Cfg::kBlockM * 2;  // 64 keys x 64 rows, 16-bit
 
     static constexpr uint32_t kK = 0;
     static constexpr uint32_t kV = kK + kKBytes;
     static constexpr uint32_t kStages = kV + kKBytes;
     static constexpr uint32_t kDs = kStages + Cfg::kStages * kStageBytes;
-    static constexpr uint32_t kBarriers = kDs + 2 * Cfg::kRowHalves * Cfg::kConsumerWarpgroups * kDsBytes;
+    static constexpr uint32_t kBarriers = kDs + Cfg::kConsumerWarpgroups * 2 * kDsBytes;
 
     // Barrier slots (8 bytes each): K and V loaded; each stage full / empty.
     static constexpr uint32_t kBarKV = 0;
@@ -45,8 +44,8 @@ struct BwdSmem {
     __device__ __forceinline__ uint32_t dout(int s) const { return q(s) + kQBytes; }
     __device__ __forceinline__ uint32_t lse_log2(int s) const { return q(s) + 2 * kQBytes; }
     __device__ __forceinline__ uint32_t dsum(int s) const { return lse_log2(s) + kRowFloatBytes; }
-    __device__ __forceinline__ uint32_t ds(int wg, int buf, int half = 0) const {
-        return base + kDs + ((buf * Cfg::kRowHalves + half) * Cfg::kConsumerWarpgroups + wg) * kDsBytes;
+    __device__ __forceinline__ uint32_t ds(int wg, int buf) const {
+        return base + kDs + (buf * Cfg::kConsumerWarpgroups + wg) * kDsBytes;
     }
 
     __device__ __forceinline__ uint32_t bar(uint32_t slot) const { return base + kBarriers + 8 * slot; }
