@@ -5,12 +5,9 @@
 #pragma once
 #include "cuda/primitives/sm90/wgmma.cuh"
 
-// Tuning builds: the Q / dO ring depth; the head_dim-64 kernel's consumer warpgroups (2 or 3).
+// Tuning builds: the Q / dO ring depth.
 #ifndef FA_SM90_TUNE_BWD_STAGES
 #define FA_SM90_TUNE_BWD_STAGES 2
-#endif
-#ifndef FA_SM90_TUNE_BWD_D64_WARPGROUPS
-#define FA_SM90_TUNE_BWD_D64_WARPGROUPS 2
 #endif
 
 namespace fa::sm90 {
@@ -25,8 +22,7 @@ struct BwdConfig {
 
     static constexpr int kBlockM = 64;           // query rows per step: the N of S^T = K Q^T
     static constexpr int kKeysPerConsumer = 64;  // the M of every wgmma a consumer issues but dQ's
-    static constexpr int kConsumerWarpgroups = kHeadDim == 64 ? FA_SM90_TUNE_BWD_D64_WARPGROUPS : 2;
-    static_assert(kConsumerWarpgroups == 2 || kConsumerWarpgroups == 3, "2 or 3 consumer warpgroups");
+    static constexpr int kConsumerWarpgroups = 2;
     static constexpr int kBlockN = kConsumerWarpgroups * kKeysPerConsumer;
     static constexpr int kThreads = 128 * (1 + kConsumerWarpgroups);
     static constexpr int kConsumerWarps = 4 * kConsumerWarpgroups;
@@ -45,10 +41,9 @@ struct BwdConfig {
     // wgmma batch. Otherwise each warpgroup computes every chunk over its own 64 keys (bwd_api.cu chooses).
     static constexpr bool kDqSplit = kDqSplit_ && kChunks == kConsumerWarpgroups;
 
-    // 384 (512) threads launch with 168 (128) registers each; the producer warpgroup gives its share to the
-    // consumers.
+    // 384 threads launch with 168 registers each; the producer warpgroup gives its share to the consumers.
     static constexpr int kProducerRegs = 24;
-    static constexpr int kConsumerRegs = kConsumerWarpgroups == 2 ? 240 : 160;
+    static constexpr int kConsumerRegs = 240;
     static_assert(128 * kProducerRegs + 128 * kConsumerWarpgroups * kConsumerRegs <= kThreads * (65536 / kThreads / 8 * 8),
                   "register budget");
 };
