@@ -54,7 +54,8 @@ const char* backward_unsupported(const fa_params& p, char* buf, size_t len) {
                       p.head_dim);
         return buf;
     }
-    if (p.cu_seqlens_q != nullptr) return "its backward takes fixed-length batches (CUDA_SM80 runs variable-length ones)";
+    if (p.cu_seqlens_q != nullptr && (p.total_q < 1 || p.total_k < 1))
+        return "variable-length calls need total_q and total_k (>= 1) in fa_params: they bound the TMA descriptors";
     if (p.deterministic)
         return "its backward adds dQ with atomics, so it is not deterministic (CUDA_SM80 has a deterministic mode)";
     if (p.seqlen_q < 1 || p.seqlen_k < 1 || p.batch < 1 || p.num_heads_kv < 1)

@@ -25,6 +25,11 @@ struct BwdArgs {
     int32_t rows_padded;
     int32_t dq_frags;          // 8-column fragments per 16-row band: the FA2 compiled head dim / 8
 
+    // Packed variable-length batches: prefix sums (batch + 1) of the sequence lengths, else null; then
+    // seqlen_q / seqlen_k are the longest sequence's and the tensor maps span the packed rows (batch 1).
+    const int32_t* cu_seqlens_q;
+    const int32_t* cu_seqlens_k;
+
     int32_t batch, seqlen_q, seqlen_k, num_heads_q, num_heads_kv;
     int32_t heads_per_kv;      // num_heads_q / num_heads_kv
     int32_t head_dim;          // the caller's: up to Cfg::kHeadDim, columns past it are TMA's zeros
@@ -34,6 +39,35 @@ struct BwdArgs {
     float scale;               // softmax_scale, applied to dK here (and to dQ by the conversion pass)
 };
 
+// Batch b's sequence: its lengths, and where its rows start in the tensors: the TMA row and batch coordinates
+// of its first row, and the element offset of its first key row in dk / dv.
+struct BwdSeq {
+    int seqlen_q, seqlen_k;
+    int q_row0, k_row0, tma_batch;
+    int64_t dk_offset, dv_offset;
+};
+
+__device__ __forceinline__ BwdSeq bwd_seq(const BwdArgs& a, int b) {
+    BwdSeq s;
+    if (a.cu_seqlens_q != nullptr) {
+        s.q_row0 = a.cu_seqlens_q[b];
+        s.k_row0 = a.cu_seqlens_k[b];
+        s.seqlen_q = a.cu_seqlens_q[b + 1] - s.q_row0;
+        s.seqlen_k = a.cu_seqlens_k[b + 1] - s.k_row0;
+        s.tma_batch = 0;
+        s.dk_offset = static_cast<int64_t>(s.k_row0) * a.dk_row_stride;
+        s.dv_offset = static_cast<int64_t>(s.k_row0) * a.dv_row_stride;
+    } else {
+        s.q_row0 = s.k_row0 = 0;
+        s.seqlen_q = a.seqlen_q;
+        s.seqlen_k = a.seqlen_k;
+        s.tma_batch = b;
+        s.dk_offset = b * a.dk_batch_stride;
+        s.dv_offset = b * a.dv_batch_stride;
+    }
+    return s;
+}
+
 // The query blocks whose rows see any key of the CTA's block: causal calls (bottom-right aligned) skip the
 // blocks wholly above the diagonal.
 struct QueryRange {
@@ -41,11 +75,11 @@ struct QueryRange {
 };
 
 template <int kBlockM, int kBlockN>
-__device__ __forceinline__ QueryRange query_range(const BwdArgs& a, int n_block) {
-    QueryRange r{0, (a.seqlen_q + kBlockM - 1) / kBlockM};
+__device__ __forceinline__ QueryRange query_range(const BwdArgs& a, const BwdSeq& s, int n_block) {
+    QueryRange r{0, (s.seqlen_q + kBlockM - 1) / kBlockM};
     if (a.causal) {
         // Row i sees key j when j <= i + seqlen_k - seqlen_q: the block's first key is seen from this row on.
-        const int first_row = n_block * kBlockN - (a.seqlen_k - a.seqlen_q);
+        const int first_row = n_block * kBlockN - (s.seqlen_k - s.seqlen_q);
         if (first_row > 0) r.begin = first_row / kBlockM;
     }
     return r;

@@ -38,11 +38,12 @@ struct BwdConsumer {
     int wg, tid;
     FragmentCoords fc;
     PipeState<Cfg::kStages> pipe;
+    BwdSeq seq;
     float dv[kNumGrad], dk[kNumGrad];
     float dq_acc[Gemms::kNumDq];
 
-    __device__ __forceinline__ BwdConsumer(const BwdArgs& a, Smem s, int warpgroup, int thread)
-        : args(a), smem(s), wg(warpgroup), tid(thread), fc(thread) {}
+    __device__ __forceinline__ BwdConsumer(const BwdArgs& a, Smem s, int warpgroup, int thread, const BwdSeq& sq)
+        : args(a), smem(s), wg(warpgroup), tid(thread), fc(thread), seq(sq) {}
 
     // The two values of a per-row vector (LSE or D) that column block j of this thread's columns needs.
     __device__ __forceinline__ float2 row_pair(uint32_t vec, int j) const {
@@ -55,7 +56,7 @@ struct BwdConsumer {
     // past seqlen_q or without keys have LSE_log2 = +inf, so their P is 0 without a mask.
     template <bool kMasked>
     __device__ __forceinline__ void probabilities(float (&s)[kNumScores], uint32_t lse_vec, int key_r0, int row0) const {
-        const int limit_shift = args.seqlen_k - args.seqlen_q;
+        const int limit_shift = seq.seqlen_k - seq.seqlen_q;
 #pragma unroll
         for (int j = 0; j < kNumScores / 4; ++j) {
             const float2 lse = row_pair(lse_vec, j);
@@ -65,7 +66,7 @@ struct BwdConsumer {
                 if constexpr (kMasked) {
                     const int key = key_r0 + 8 * FragmentCoords::row_of(e);
                     const int row = row0 + fc.col_of(e);
-                    const bool hidden = key >= args.seqlen_k || (args.causal && key > row + limit_shift);
+                    const bool hidden = key >= seq.seqlen_k || (args.causal && key > row + limit_shift);
                     p = hidden ? 0.f : p;
                 }
                 s[e] = p;
@@ -165,16 +166,17 @@ struct BwdConsumer {
     __device__ __forceinline__ void release(int s) const { mbarrier::arrive(smem.empty(s)); }
 
     __device__ void run(int n_block, int kv_head, int batch) {
+        // Keys (key_r0) and query rows (row0) count from the sequence's first row.
 #pragma unroll
         for (int i = 0; i < kNumGrad; ++i) dv[i] = dk[i] = 0.f;
         const int block_key0 = n_block * Cfg::kBlockN;
         const int key_r0 = block_key0 + wg * Cfg::kKeysPerConsumer + fc.row0;  // this thread's first key row
         const uint32_t k_rows = smem.k() + wg * Cfg::kKeysPerConsumer * Cfg::kSwizzleBytes;
         const uint32_t v_rows = smem.v() + wg * Cfg::kKeysPerConsumer * Cfg::kSwizzleBytes;
-        const int limit_shift = args.seqlen_k - args.seqlen_q;
+        const int limit_shift = seq.seqlen_k - seq.seqlen_q;
         mbarrier::wait_warp(smem.kv_full(), 0u);
 
-        const QueryRange r = query_range<Cfg::kBlockM, Cfg::kBlockN>(args, n_block);
+        const QueryRange r = query_range<Cfg::kBlockM, Cfg::kBlockN>(args, seq, n_block);
         int buf = 0;
         for (int g = 0; g < args.heads_per_kv; ++g) {
             const int head = kv_head * args.heads_per_kv + g;
@@ -187,7 +189,7 @@ struct BwdConsumer {
                 // Masks only where some key of the CTA's block is past a row's causal limit or past seqlen_k: the
                 // same body in both warpgroups, whose shared named barrier (the dQ split) is then one instruction.
                 const bool masked = (args.causal && block_key0 + Cfg::kBlockN - 1 > row0 + limit_shift) ||
-                                    block_key0 + Cfg::kBlockN > args.seqlen_k;
+                                    block_key0 + Cfg::kBlockN > seq.seqlen_k;
                 const int s = pipe.stage;
                 mbarrier::wait_warp(smem.full(s), pipe.phase);
                 if (masked)
@@ -200,17 +202,17 @@ struct BwdConsumer {
         }
         wgmma::fence_operands(dv);
         wgmma::fence_operands(dk);
-        store_grads(kv_head, batch, key_r0);
+        store_grads(kv_head, key_r0);
     }
 
     // dV and scale * dK, 16-bit pairs per thread; rows past seqlen_k and columns past head_dim stay unwritten.
-    __device__ __forceinline__ void store_grads(int kv_head, int batch, int key_r0) const {
-        T* dv_base = static_cast<T*>(args.dv) + batch * args.dv_batch_stride + kv_head * args.dv_head_stride;
-        T* dk_base = static_cast<T*>(args.dk) + batch * args.dk_batch_stride + kv_head * args.dk_head_stride;
+    __device__ __forceinline__ void store_grads(int kv_head, int key_r0) const {
+        T* dv_base = static_cast<T*>(args.dv) + seq.dv_offset + kv_head * args.dv_head_stride;
+        T* dk_base = static_cast<T*>(args.dk) + seq.dk_offset + kv_head * args.dk_head_stride;
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
             const int key = key_r0 + 8 * h;
-            if (key >= args.seqlen_k) continue;
+            if (key >= seq.seqlen_k) continue;
 #pragma unroll
             for (int j = 0; j < kNumGrad / 4; ++j) {
                 const int col = 8 * j + fc.col0;

@@ -1,7 +1,8 @@
 // The FA3 backward kernel: one CTA per (key block, KV head, batch), 3 warpgroups.
 //   warpgroup 0  producer: drops to kProducerRegs registers; one thread issues every TMA load.
 //   warpgroups 1, 2  consumers: raise to kConsumerRegs registers; each owns 64 keys of the block.
-// Key blocks are the grid's fastest index, so a causal call's longest blocks (the first) start first.
+// Key blocks are the grid's fastest index, so a causal call's longest blocks (the first) start first. Packed
+// variable-length batches: z is the sequence, and blocks past its keys exit at once.
 #pragma once
 #include "cuda/primitives/sm90/mbarrier.cuh"
 #include "cuda/primitives/sm90/smem.cuh"
@@ -24,6 +25,9 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) bwd_kernel(const __grid_cons
     const int warpgroup = threadIdx.x / kWarpgroupThreads;
     const int tid = threadIdx.x % kWarpgroupThreads;
     const int n_block = blockIdx.x, kv_head = blockIdx.y, batch = blockIdx.z;
+    // The grid spans the longest sequence's keys: a shorter one's surplus blocks leave before any barrier.
+    const BwdSeq seq = bwd_seq(args, batch);
+    if (n_block * Cfg::kBlockN >= seq.seqlen_k) return;
 
     if (threadIdx.x == 0) {
         tma::prefetch_map(&args.tma_q);
@@ -44,11 +48,11 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) bwd_kernel(const __grid_cons
         warpgroup_reg_dealloc<Cfg::kProducerRegs>();
         if (tid == 0) {
             BwdProducer<Cfg> producer{args, smem, {}};
-            producer.run(n_block, kv_head, batch);
+            producer.run(seq, n_block, kv_head, batch);
         }
     } else {
         warpgroup_reg_alloc<Cfg::kConsumerRegs>();
-        BwdConsumer<Cfg, T> consumer(args, smem, warpgroup - 1, tid);
+        BwdConsumer<Cfg, T> consumer(args, smem, warpgroup - 1, tid, seq);
         consumer.run(n_block, kv_head, batch);
     }
 #endif

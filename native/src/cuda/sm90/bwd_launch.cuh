@@ -14,13 +14,14 @@ namespace fa::sm90 {
 
 template <class Cfg>
 void bwd_operand_maps(const fa_params& p, TensorMapDesc (&maps)[4]) {
-    maps[0] = operand_map<Cfg>(p.q, p.seqlen_q, p.num_heads_q, p, p.q_batch_stride, p.q_row_stride, p.q_head_stride,
+    const int64_t rows_q = packed(p) ? p.total_q : p.seqlen_q, rows_k = packed(p) ? p.total_k : p.seqlen_k;
+    maps[0] = operand_map<Cfg>(p.q, rows_q, p.num_heads_q, p, p.q_batch_stride, p.q_row_stride, p.q_head_stride,
                                Cfg::kBlockM);
-    maps[1] = operand_map<Cfg>(p.k, p.seqlen_k, p.num_heads_kv, p, p.k_batch_stride, p.k_row_stride, p.k_head_stride,
+    maps[1] = operand_map<Cfg>(p.k, rows_k, p.num_heads_kv, p, p.k_batch_stride, p.k_row_stride, p.k_head_stride,
                                Cfg::kBlockN);
-    maps[2] = operand_map<Cfg>(p.v, p.seqlen_k, p.num_heads_kv, p, p.v_batch_stride, p.v_row_stride, p.v_head_stride,
+    maps[2] = operand_map<Cfg>(p.v, rows_k, p.num_heads_kv, p, p.v_batch_stride, p.v_row_stride, p.v_head_stride,
                                Cfg::kBlockN);
-    maps[3] = operand_map<Cfg>(p.dout, p.seqlen_q, p.num_heads_q, p, p.dout_batch_stride, p.dout_row_stride,
+    maps[3] = operand_map<Cfg>(p.dout, rows_q, p.num_heads_q, p, p.dout_batch_stride, p.dout_row_stride,
                                p.dout_head_stride, Cfg::kBlockM);
 }
 
@@ -57,6 +58,8 @@ fa_status launch_bwd(const fa_params& p, const sm80::BwdArgs& w, const sm80::Lau
     a.dq_accum = w.dq_accum;
     a.rows_padded = w.rows_padded;
     a.dq_frags = w.dim_padded / 8;
+    a.cu_seqlens_q = p.cu_seqlens_q;
+    a.cu_seqlens_k = p.cu_seqlens_k;
     a.batch = p.batch;
     a.seqlen_q = p.seqlen_q;
     a.seqlen_k = p.seqlen_k;

@@ -26,13 +26,13 @@ struct BwdProducer {
             tma::load_4d(dst + c * chunk_bytes, &map, bar, c * Cfg::kChunkCols, row, head, batch);
     }
 
-    __device__ void run(int n_block, int kv_head, int batch) {
-        const int key0 = n_block * Cfg::kBlockN;
+    __device__ void run(const BwdSeq& seq, int n_block, int kv_head, int batch) {
+        const int key0 = seq.k_row0 + n_block * Cfg::kBlockN;
         mbarrier::arrive_expect_tx(smem.kv_full(), 2 * Smem::kKBytes);
-        load_tile(smem.k(), Smem::kKChunkBytes, args.tma_k, smem.kv_full(), key0, kv_head, batch);
-        load_tile(smem.v(), Smem::kKChunkBytes, args.tma_v, smem.kv_full(), key0, kv_head, batch);
+        load_tile(smem.k(), Smem::kKChunkBytes, args.tma_k, smem.kv_full(), key0, kv_head, seq.tma_batch);
+        load_tile(smem.v(), Smem::kKChunkBytes, args.tma_v, smem.kv_full(), key0, kv_head, seq.tma_batch);
 
-        const QueryRange r = query_range<Cfg::kBlockM, Cfg::kBlockN>(args, n_block);
+        const QueryRange r = query_range<Cfg::kBlockM, Cfg::kBlockN>(args, seq, n_block);
         for (int g = 0; g < args.heads_per_kv; ++g) {
             const int head = kv_head * args.heads_per_kv + g;
             const int64_t row_base = (static_cast<int64_t>(batch) * args.num_heads_q + head) * args.rows_padded;
@@ -41,9 +41,12 @@ struct BwdProducer {
                 mbarrier::wait(smem.empty(s), pipe.phase ^ 1u);
                 const uint32_t full = smem.full(s);
                 mbarrier::arrive_expect_tx(full, Smem::kStageTxBytes);
+                // A packed tile runs past its sequence into the next one's rows: their LSE is +inf (workspace
+                // padding), so they add nothing.
                 const int row0 = m * Cfg::kBlockM;
-                load_tile(smem.q(s), Smem::kQChunkBytes, args.tma_q, full, row0, head, batch);
-                load_tile(smem.dout(s), Smem::kQChunkBytes, args.tma_dout, full, row0, head, batch);
+                load_tile(smem.q(s), Smem::kQChunkBytes, args.tma_q, full, seq.q_row0 + row0, head, seq.tma_batch);
+                load_tile(smem.dout(s), Smem::kQChunkBytes, args.tma_dout, full, seq.q_row0 + row0, head,
+                          seq.tma_batch);
                 tma::load_1d(smem.lse_log2(s), args.lse_log2 + row_base + row0, Smem::kRowFloatBytes, full);
                 tma::load_1d(smem.dsum(s), args.dsum + row_base + row0, Smem::kRowFloatBytes, full);
                 pipe.advance();
