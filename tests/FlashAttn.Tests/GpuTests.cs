@@ -223,9 +223,24 @@ public class GpuTests
         const ScalarType bf = ScalarType.BFloat16;
         FlashAttention.Forward(dq.View(bf, totalQ, hq, d), dk.View(bf, totalK, hk, d), dv.View(bf, totalK, hk, d),
             o.View(bf, totalQ, hq, d), lse.View(ScalarType.Float32, hq, totalQ), options);
+        // The backward on the same backend (CUDA_SM90: the Hopper backward takes packed batches too).
+        double[] dOut = Num.RandomNormal(rng, q.Length, bf);
+        using var dO = DeviceBuffer.FromSpan<BFloat16>(0, Num.Convert<BFloat16>(dOut));
+        using var gq = DeviceBuffer.FromSpan<BFloat16>(0, Num.Poisoned<BFloat16>(q.Length));
+        using var gk = DeviceBuffer.FromSpan<BFloat16>(0, Num.Poisoned<BFloat16>(k.Length));
+        using var gv = DeviceBuffer.FromSpan<BFloat16>(0, Num.Poisoned<BFloat16>(v.Length));
+        FlashAttention.Backward(dq.View(bf, totalQ, hq, d), dk.View(bf, totalK, hk, d), dv.View(bf, totalK, hk, d),
+            o.View(bf, totalQ, hq, d), lse.View(ScalarType.Float32, hq, totalQ), dO.View(bf, totalQ, hq, d),
+            gq.View(bf, totalQ, hq, d), gk.View(bf, totalK, hk, d), gv.View(bf, totalK, hk, d), options);
         CudaMemory.Synchronize(0);
         double[] output = Num.ToDoubles<BFloat16>(o.ToArray<BFloat16>());
         float[] lseAll = lse.ToArray<float>();
+        double[] gradQ = Num.ToDoubles<BFloat16>(gq.ToArray<BFloat16>());
+        double[] gradK = Num.ToDoubles<BFloat16>(gk.ToArray<BFloat16>());
+        double[] gradV = Num.ToDoubles<BFloat16>(gv.ToArray<BFloat16>());
+        // Keys of the sequence without queries get zero gradients.
+        Assert.That(gradK[(cuK[1] * hk * d)..(cuK[2] * hk * d)], Is.All.EqualTo(0.0));
+        Assert.That(gradV[(cuK[1] * hk * d)..(cuK[2] * hk * d)], Is.All.EqualTo(0.0));
         float scale = (float)(1 / Math.Sqrt(d));
         for (int b = 0; b < 5; b++)
         {
@@ -243,6 +258,12 @@ public class GpuTests
                 for (int i = 0; i < lensQ[b]; i++)
                     ourLse[h * lensQ[b] + i] = lseAll[h * totalQ + cuQ[b] + i];
             Tolerance.AssertLseClose(ourLse, exact.Lse, naive.Lse);
+            double[] sdo = dOut[(cuQ[b] * hq * d)..(cuQ[b + 1] * hq * d)];
+            var ge = AttentionMath.Exact.Backward(sq, sk, sv, exact.Output, sdo, s, scale, true);
+            var gn = AttentionMath.Naive(bf).Backward(sq, sk, sv, naive.Output, sdo, s, scale, true);
+            Tolerance.AssertClose($"dq of sequence {b}", gradQ[(cuQ[b] * hq * d)..(cuQ[b + 1] * hq * d)], ge.Dq, gn.Dq, bf, d);
+            Tolerance.AssertClose($"dk of sequence {b}", gradK[(cuK[b] * hk * d)..(cuK[b + 1] * hk * d)], ge.Dk, gn.Dk, bf, d);
+            Tolerance.AssertClose($"dv of sequence {b}", gradV[(cuK[b] * hk * d)..(cuK[b + 1] * hk * d)], ge.Dv, gn.Dv, bf, d);
         }
     }
 

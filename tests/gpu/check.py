@@ -333,15 +333,19 @@ def main():
         print(f"  {dtype} grid done: {T.passed} passed, {T.failed} failed ({time.time() - t0:.0f} s)", flush=True)
 
     if BWD_BACKEND != fa.FA_BACKEND_CUDA_SM80:
-        # Shapes past the grid's: every head layout, a caller's workspace, long and unequal lengths.
-        for dtype in () if args.filter else (torch.float16, torch.bfloat16):
-            for hq, hkv in heads:
-                for causal in (False, True):
-                    run_case(2, 257, 257, hq, hkv, 128, dtype, causal, layout="packed")
-            run_case(2, 333, 333, 4, 2, 128, dtype, True, user_workspace=True)
-            run_case(1, 4096, 4096, 2, 1, 64, dtype, True)
-            run_case(1, 3000, 1500, 4, 2, 128, dtype, True)
-            run_case(1, 1500, 3000, 4, 4, 72, dtype, True)
+        # Shapes past the grid's: every head layout, a caller's workspace, long and unequal lengths; then packed
+        # variable-length batches (also alone, with --filter varlen).
+        for dtype in (torch.float16, torch.bfloat16):
+            if not args.filter:
+                for hq, hkv in heads:
+                    for causal in (False, True):
+                        run_case(2, 257, 257, hq, hkv, 128, dtype, causal, layout="packed")
+                run_case(2, 333, 333, 4, 2, 128, dtype, True, user_workspace=True)
+                run_case(1, 4096, 4096, 2, 1, 64, dtype, True)
+                run_case(1, 3000, 1500, 4, 2, 128, dtype, True)
+                run_case(1, 1500, 3000, 4, 4, 72, dtype, True)
+            if args.filter and args.filter != "varlen":
+                continue
             for d in (40, 64, 128):
                 for causal in (False, True):
                     run_varlen([5, 130, 0, 257], [7, 100, 33, 257], 4, 2, d, dtype, causal)

@@ -146,8 +146,8 @@ phase_bench() {
 }
 
 # The FA3 backward: its kernels' ptxas lines, the FA2 correctness grid with every backward forced onto it
-# (BWD_CHECK_ARGS, default --quick), compute-sanitizer on the grid's 113 x 203 cases, and bench_bwd.py
-# (BWD_BENCH_ARGS).
+# (BWD_CHECK_ARGS, default --quick), compute-sanitizer on the grid's 113 x 203 cases and the variable-length
+# ones, and bench_bwd.py (BWD_BENCH_ARGS).
 phase_bwd_check() {
     { echo "--- ptxas: FA3 backward kernels ---"
       awk '/Compiling entry function .*fa4sm9010bwd_kernel/ {on=1; print; next}
@@ -165,9 +165,11 @@ phase_bwd_sanitize() {
     if [ -z "$SANITIZER" ]; then note "bwd sanitize: SKIPPED (no compute-sanitizer found)"; return; fi
     for tool in memcheck racecheck synccheck; do
         for dq in split own; do
+            # The split runs the fixed-length cases, the other scheme the variable-length ones.
+            local filter="113 203"; [ $dq = own ] && filter=varlen
             FLASHATTN_SM90_BWD_DQ=$dq run_limited "bwd sanitize $tool ($dq dQ)" 150 "$OUT/bwd_sanitize_${tool}_$dq.log" \
                 "$SANITIZER" --tool "$tool" --error-exitcode 3 --kernel-name kns=bwd_kernel --print-limit 20 \
-                python3 tests/gpu/check.py --bwd-backend sm90 --quick --filter "113 203"
+                python3 tests/gpu/check.py --bwd-backend sm90 --quick --filter "$filter"
             while read -r l; do note "  $tool ($dq dQ): $l"; done < <(grep -h "ERROR SUMMARY\|RACECHECK SUMMARY\|^checks:" "$OUT/bwd_sanitize_${tool}_$dq.log")
         done
     done
