@@ -9,7 +9,7 @@ public enum AttentionBackend
     Cpu = 1,
     /// <summary>FlashAttention-2 kernels (Ampere and newer).</summary>
     CudaSm80 = 2,
-    /// <summary>FlashAttention-3 kernels (Hopper, forward).</summary>
+    /// <summary>FlashAttention-3 kernels (Hopper): the forward, and the backward of 16-bit inputs up to head_dim 128.</summary>
     CudaSm90 = 3,
 }
 
