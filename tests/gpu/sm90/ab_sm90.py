@@ -56,20 +56,14 @@ def flash_fwd_bwd(q, k, v, causal):
     return fn
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--libs", required=True)
-    ap.add_argument("--hdims", default="128,256")
-    ap.add_argument("--seqlens", default="2048,8192")
-    ap.add_argument("--dtypes", default="bf16,e4m3")
-    ap.add_argument("--causal", default="0,1")
-    ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--iters", type=int, default=10)
-    args = ap.parse_args()
+def load_builds(spec):
+    """--libs NAME=PATH[@VAR=VALUE&...],...: the [(name, Library)] list (a path loaded once), and use_env(name),
+    which sets that build's environment settings and clears every other build's (use_env(None): none)."""
     loaded, libs, envs = {}, [], {}
-    for spec in args.libs.split(","):
-        name, rest = spec.split("=", 1)
+    for item in spec.split(","):
+        name, rest = item.split("=", 1)
         path, _, env = rest.partition("@")
+        path = path or None
         if path not in loaded:
             loaded[path] = fa.Library(path)
         libs.append((name, loaded[path]))
@@ -81,6 +75,20 @@ def main():
             os.environ.pop(key, None)
         os.environ.update(envs.get(name, {}))
 
+    return libs, use_env
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--libs", required=True)
+    ap.add_argument("--hdims", default="128,256")
+    ap.add_argument("--seqlens", default="2048,8192")
+    ap.add_argument("--dtypes", default="bf16,e4m3")
+    ap.add_argument("--causal", default="0,1")
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--iters", type=int, default=10)
+    args = ap.parse_args()
+    libs, use_env = load_builds(args.libs)
     print(f"device {torch.cuda.get_device_name()}; builds: {', '.join(n for n, _ in libs)}", flush=True)
     gen = torch.Generator(device="cuda").manual_seed(0)
     print("SUMMARY ab_sm90 (median TFLOP/s; ratio to the first build; ratio to the peer)")

@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import fa_ctypes as fa  # noqa: E402
 import flashattn_ctypes as shared  # noqa: E402
+from ab_sm90 import load_builds  # noqa: E402
 from bench_sm90 import HIDDEN, TOKENS, time_ms  # noqa: E402
 
 
@@ -75,22 +76,7 @@ def main():
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--iters", type=int, default=5)
     args = ap.parse_args()
-    builds = [spec.split("=", 1) for spec in args.libs.split(",")] if args.libs else [("fa3", args.lib)]
-    loaded, libs, envs = {}, [], {}
-    for name, rest in builds:
-        path, _, env = (rest or "").partition("@")
-        path = path or None
-        if path not in loaded:
-            loaded[path] = fa.Library(path)
-        libs.append((name, loaded[path]))
-        envs[name] = dict(kv.split("=", 1) for kv in env.split("&")) if env else {}
-    knobs = {key for env in envs.values() for key in env}
-
-    def use_env(name):
-        for key in knobs:
-            os.environ.pop(key, None)
-        os.environ.update(envs.get(name, {}))
-
+    libs, use_env = load_builds(args.libs or f"fa3={args.lib or ''}")
     lib = libs[0][1]
     print(f"device {torch.cuda.get_device_name()}, torch {torch.__version__}, cuDNN {torch.backends.cudnn.version()}")
     print("SUMMARY bench_bwd (backward TFLOP/s, medians)")

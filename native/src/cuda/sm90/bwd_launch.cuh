@@ -12,17 +12,14 @@
 
 namespace fa::sm90 {
 
+// The forward's q, k, v maps (the same boxes: kBlockM query rows, kBlockN keys) and dout as q.
 template <class Cfg>
 void bwd_operand_maps(const fa_params& p, TensorMapDesc (&maps)[4]) {
-    const int64_t rows_q = packed(p) ? p.total_q : p.seqlen_q, rows_k = packed(p) ? p.total_k : p.seqlen_k;
-    maps[0] = operand_map<Cfg>(p.q, rows_q, p.num_heads_q, p, p.q_batch_stride, p.q_row_stride, p.q_head_stride,
-                               Cfg::kBlockM);
-    maps[1] = operand_map<Cfg>(p.k, rows_k, p.num_heads_kv, p, p.k_batch_stride, p.k_row_stride, p.k_head_stride,
-                               Cfg::kBlockN);
-    maps[2] = operand_map<Cfg>(p.v, rows_k, p.num_heads_kv, p, p.v_batch_stride, p.v_row_stride, p.v_head_stride,
-                               Cfg::kBlockN);
-    maps[3] = operand_map<Cfg>(p.dout, rows_q, p.num_heads_q, p, p.dout_batch_stride, p.dout_row_stride,
-                               p.dout_head_stride, Cfg::kBlockM);
+    TensorMapDesc qkv[3];
+    operand_maps<Cfg>(p, qkv);
+    for (int i = 0; i < 3; ++i) maps[i] = qkv[i];
+    maps[3] = operand_map<Cfg>(p.dout, packed(p) ? p.total_q : p.seqlen_q, p.num_heads_q, p, p.dout_batch_stride,
+                               p.dout_row_stride, p.dout_head_stride, Cfg::kBlockM);
 }
 
 constexpr const char* kBwdOperandNames[4] = {"q", "k", "v", "dout"};
@@ -75,19 +72,10 @@ fa_status launch_bwd(const fa_params& p, const sm80::BwdArgs& w, const sm80::Lau
 
     using Smem = BwdSmem<Cfg>;
     auto kernel = bwd_kernel<Cfg, T>;
-    cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Smem::kAllocBytes);
-    if (err != cudaSuccess) {
-        cudaGetLastError();
-        return fail(FA_ERR_DEVICE, "sm90: cudaFuncSetAttribute(%u bytes of shared memory): %s", Smem::kAllocBytes,
-                    cudaGetErrorString(err));
-    }
+    if (fa_status st = sm80::allow_smem(kernel, Smem::kAllocBytes, "sm90 backward kernel"); st != FA_OK) return st;
     const dim3 grid((p.seqlen_k + Cfg::kBlockN - 1) / Cfg::kBlockN, p.num_heads_kv, p.batch);
     kernel<<<grid, Cfg::kThreads, Smem::kAllocBytes, ctx.stream>>>(a);
-    err = cudaGetLastError();
-    if (err != cudaSuccess)
-        return fail(FA_ERR_DEVICE, "sm90: backward kernel launch (head_dim %d, grid %u x %u x %u): %s", Cfg::kHeadDim,
-                    grid.x, grid.y, grid.z, cudaGetErrorString(err));
-    return FA_OK;
+    return sm80::check_launch("sm90 backward kernel");
 }
 
 }  // namespace fa::sm90

@@ -17,17 +17,6 @@
 
 namespace fa::sm90 {
 
-template <class Cfg>
-void operand_maps(const fa_params& p, TensorMapDesc (&maps)[3]) {
-    const int64_t rows_q = packed(p) ? p.total_q : p.seqlen_q, rows_k = packed(p) ? p.total_k : p.seqlen_k;
-    maps[0] = operand_map<Cfg>(p.q, rows_q, p.num_heads_q, p, p.q_batch_stride, p.q_row_stride, p.q_head_stride,
-                               Cfg::kBlockM);
-    maps[1] = operand_map<Cfg>(p.k, rows_k, p.num_heads_kv, p, p.k_batch_stride, p.k_row_stride, p.k_head_stride,
-                               Cfg::kBlockN);
-    maps[2] = operand_map<Cfg>(p.v, rows_k, p.num_heads_kv, p, p.v_batch_stride, p.v_row_stride, p.v_head_stride,
-                               Cfg::kBlockN);
-}
-
 // out as the TMA store of the epilogue writes it: one box per consumer warpgroup and 64-column chunk.
 template <class Cfg, class OutT>
 TensorMapDesc out_map(const fa_params& p) {
