@@ -25,7 +25,6 @@ struct BwdConfig {
     static constexpr int kConsumerWarpgroups = 2;
     static constexpr int kBlockN = kConsumerWarpgroups * kKeysPerConsumer;
     static constexpr int kThreads = 128 * (1 + kConsumerWarpgroups);
-    static constexpr int kConsumerWarps = 4 * kConsumerWarpgroups;
     static constexpr int kStages = FA_SM90_TUNE_BWD_STAGES;
 
     // Operand maps as the forward's (operand_map.h): 64-column chunks, 128-byte swizzle.

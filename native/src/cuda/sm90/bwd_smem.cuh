@@ -4,14 +4,13 @@
 #pragma once
 #include <cstdint>
 
+#include "cuda/primitives/sm90/smem.cuh"
 #include "cuda/sm90/bwd_config.h"
 
 namespace fa::sm90 {
 
 template <class Cfg>
 struct BwdSmem {
-    static constexpr uint32_t align1k(uint32_t x) { return (x + 1023u) & ~1023u; }
-
     static constexpr uint32_t kKChunkBytes = Cfg::kBlockN * Cfg::kSwizzleBytes;  // 64 columns of every key
     static constexpr uint32_t kKBytes = Cfg::kChunks * kKChunkBytes;
     static constexpr uint32_t kQChunkBytes = Cfg::kBlockM * Cfg::kSwizzleBytes;

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 
+#include "cuda/primitives/sm90/smem.cuh"
 #include "cuda/sm90/config.h"
 
 namespace fa::sm90 {
@@ -18,8 +19,6 @@ struct SmemLayout {
     static constexpr uint32_t kVtStageBytes = Cfg::kTransposeV ? Cfg::kVtChunks * kVtChunkBytes : 0;
     static constexpr uint32_t kOChunkBytes = Cfg::kRowsPerConsumer * 128;  // 64 rows of 64 16-bit columns
     static constexpr uint32_t kOStageBytes = Cfg::kTmaStoreO ? Cfg::kOutChunks * kOChunkBytes : 0;  // per warpgroup
-
-    static constexpr uint32_t align1k(uint32_t x) { return (x + 1023u) & ~1023u; }
 
     // Where each part starts for a given number of Q slots, and the bytes to allocate.
     struct Offsets {

@@ -9,6 +9,9 @@ __device__ __forceinline__ uint32_t smem_u32(const void* p) {
     return static_cast<uint32_t>(__cvta_generic_to_shared(p));
 }
 
+// Tiles start on 1024-byte boundaries, the span of a 128-byte swizzle atom.
+__host__ __device__ constexpr uint32_t align1k(uint32_t x) { return (x + 1023u) & ~1023u; }
+
 // The swizzle patterns TMA writes and wgmma reads are functions of the address bits: 16-byte chunk
 // bits [4, 4 + log2(span/16)) are XORed with the bits just above the 128-byte row, i.e. [7, ...).
 // Offsets passed here are relative to a base aligned to the pattern's span (1024 or 512 bytes).
